@@ -1,0 +1,241 @@
+"""Settings: the shipped config.toml holds every default; a user file and CLI flags override it.
+
+There are no defaults in code on purpose: config.toml is the one place a default lives, and a test
+checks that it and these dataclasses name the same keys.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_CONFIG = PROJECT_ROOT / "config.toml"
+DATA_DIR_ENV = "SER_DATA_DIR"
+
+
+class SettingsError(ValueError):
+    """A setting is missing, unknown or out of range; the message is meant for the user."""
+
+
+@dataclass(frozen=True)
+class AudioSettings:
+    sample_rate_hz: int
+    block_ms: int
+    ring_buffer_s: float
+
+
+@dataclass(frozen=True)
+class VadSettings:
+    frame_ms: int
+    aggressiveness: int
+
+
+@dataclass(frozen=True)
+class SegmenterSettings:
+    onset_ms: int
+    pre_roll_ms: int
+    hangover_ms: int
+    min_utterance_s: float
+    max_utterance_s: float
+    flush_on_stop: bool
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    path: Path
+
+
+@dataclass(frozen=True)
+class UiSettings:
+    refresh_hz: float
+    timeline_rows: int
+
+
+@dataclass(frozen=True)
+class ReplaySettings:
+    pace: str
+
+
+@dataclass(frozen=True)
+class DataSettings:
+    dir: Path
+
+
+@dataclass(frozen=True)
+class TrainingSettings:
+    corpora: list[str]
+    folds: int
+    seed: int
+    output: Path
+    cache_dir: Path
+
+
+@dataclass(frozen=True)
+class Settings:
+    audio: AudioSettings
+    vad: VadSettings
+    segmenter: SegmenterSettings
+    model: ModelSettings
+    ui: UiSettings
+    replay: ReplaySettings
+    data: DataSettings
+    training: TrainingSettings
+
+
+_SECTIONS: dict[str, type] = {f.name: f.type for f in dataclasses.fields(Settings)}
+_SECTION_TYPES = {
+    "audio": AudioSettings,
+    "vad": VadSettings,
+    "segmenter": SegmenterSettings,
+    "model": ModelSettings,
+    "ui": UiSettings,
+    "replay": ReplaySettings,
+    "data": DataSettings,
+    "training": TrainingSettings,
+}
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise SettingsError(f"config file not found: {path}") from None
+    except IsADirectoryError:
+        raise SettingsError(f"config path is a directory: {path}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"{path}: not valid TOML ({exc})") from None
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any], origin: Path) -> None:
+    """Layer ``override`` over ``base`` in place; unknown sections/keys are an error."""
+    for section, values in override.items():
+        if section not in _SECTION_TYPES:
+            raise SettingsError(f"{origin}: unknown section [{section}]")
+        if not isinstance(values, dict):
+            raise SettingsError(f"{origin}: [{section}] must be a table")
+        known = {f.name for f in dataclasses.fields(_SECTION_TYPES[section])}
+        for key, value in values.items():
+            if key not in known:
+                raise SettingsError(f"{origin}: unknown key {section}.{key}")
+            if isinstance(value, str) and _field_type(section, key) is Path:
+                value = str((origin.parent / value).resolve()) if value else value
+            base.setdefault(section, {})[key] = value
+
+
+def _field_type(section: str, key: str) -> Any:
+    hints = {f.name: f.type for f in dataclasses.fields(_SECTION_TYPES[section])}
+    return {"Path": Path, "int": int, "float": float, "bool": bool, "str": str}.get(
+        hints[key], hints[key]
+    )
+
+
+def _coerce(section: str, key: str, value: Any) -> Any:
+    kind = _field_type(section, key)
+    where = f"{section}.{key}"
+    if kind is bool:
+        if not isinstance(value, bool):
+            raise SettingsError(f"{where} must be true or false (got {value!r})")
+        return value
+    if kind is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise SettingsError(f"{where} must be a whole number (got {value!r})")
+        return value
+    if kind is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise SettingsError(f"{where} must be a number (got {value!r})")
+        return float(value)
+    if kind is Path:
+        if not isinstance(value, (str, Path)) or not str(value):
+            raise SettingsError(f"{where} must be a path (got {value!r})")
+        return Path(value)
+    if kind is str:
+        if not isinstance(value, str):
+            raise SettingsError(f"{where} must be text (got {value!r})")
+        return value
+    if kind == "list[str]":
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise SettingsError(f"{where} must be a list of names (got {value!r})")
+        return list(value)
+    raise AssertionError(f"unhandled setting type {kind!r}")  # pragma: no cover
+
+
+def _build(raw: dict[str, Any]) -> Settings:
+    sections = {}
+    for name, cls in _SECTION_TYPES.items():
+        values = raw.get(name, {})
+        missing = [f.name for f in dataclasses.fields(cls) if f.name not in values]
+        if missing:
+            raise SettingsError(f"missing setting {name}.{missing[0]} (see {DEFAULT_CONFIG.name})")
+        sections[name] = cls(**{k: _coerce(name, k, v) for k, v in values.items()})
+    settings = Settings(**sections)
+    validate(settings)
+    return settings
+
+
+def load_settings(
+    config: Path | None = None, overrides: dict[str, dict[str, Any]] | None = None
+) -> Settings:
+    """Shipped defaults, then ``config`` (if given), then ``overrides`` (e.g. from CLI flags).
+
+    ``overrides`` paths are taken relative to the working directory. The data folder may also be
+    set with the ``SER_DATA_DIR`` environment variable (between the config files and the flags).
+    """
+    raw: dict[str, Any] = {}
+    _merge(raw, _read_toml(DEFAULT_CONFIG), DEFAULT_CONFIG)
+    if config is not None:
+        config = Path(config)
+        _merge(raw, _read_toml(config), config)
+    env_data = os.environ.get(DATA_DIR_ENV)
+    if env_data:
+        raw["data"]["dir"] = str(Path(env_data).resolve())
+    if overrides:
+        cwd_origin = Path.cwd() / "<command line>"
+        clean = {s: {k: v for k, v in kv.items() if v is not None} for s, kv in overrides.items()}
+        _merge(raw, clean, cwd_origin)
+    return _build(raw)
+
+
+def validate(s: Settings) -> None:
+    """Range checks with messages a user can act on."""
+
+    def need(ok: bool, message: str) -> None:
+        if not ok:
+            raise SettingsError(message)
+
+    need(s.audio.sample_rate_hz in (8000, 16000, 32000, 48000),
+         f"audio.sample_rate_hz must be 8000, 16000, 32000 or 48000 for webrtcvad "
+         f"(got {s.audio.sample_rate_hz})")
+    need(5 <= s.audio.block_ms <= 1000, f"audio.block_ms must be 5..1000 (got {s.audio.block_ms})")
+    need(1.0 <= s.audio.ring_buffer_s <= 600,
+         f"audio.ring_buffer_s must be 1..600 (got {s.audio.ring_buffer_s})")
+    need(s.vad.frame_ms in (10, 20, 30), f"vad.frame_ms must be 10, 20 or 30 (got {s.vad.frame_ms})")
+    need(s.vad.aggressiveness in (0, 1, 2, 3),
+         f"vad.aggressiveness must be 0, 1, 2 or 3 (got {s.vad.aggressiveness})")
+    seg = s.segmenter
+    for key in ("onset_ms", "pre_roll_ms", "hangover_ms"):
+        value = getattr(seg, key)
+        need(0 <= value <= 5000, f"segmenter.{key} must be 0..5000 (got {value})")
+    need(seg.onset_ms >= s.vad.frame_ms,
+         f"segmenter.onset_ms ({seg.onset_ms}) must be at least vad.frame_ms ({s.vad.frame_ms})")
+    need(0.1 <= seg.min_utterance_s <= 60,
+         f"segmenter.min_utterance_s must be 0.1..60 (got {seg.min_utterance_s})")
+    need(seg.min_utterance_s < seg.max_utterance_s <= 120,
+         f"segmenter.max_utterance_s must exceed min_utterance_s and be at most 120 "
+         f"(got {seg.max_utterance_s})")
+    need(0.5 <= s.ui.refresh_hz <= 60, f"ui.refresh_hz must be 0.5..60 (got {s.ui.refresh_hz})")
+    need(1 <= s.ui.timeline_rows <= 200,
+         f"ui.timeline_rows must be 1..200 (got {s.ui.timeline_rows})")
+    need(s.replay.pace in ("auto", "realtime", "fast"),
+         f"replay.pace must be auto, realtime or fast (got {s.replay.pace!r})")
+    need(2 <= s.training.folds <= 24, f"training.folds must be 2..24 (got {s.training.folds})")
