@@ -213,29 +213,47 @@ def validate(s: Settings) -> None:
         if not ok:
             raise SettingsError(message)
 
-    need(s.audio.sample_rate_hz in (8000, 16000, 32000, 48000),
-         f"audio.sample_rate_hz must be 8000, 16000, 32000 or 48000 for webrtcvad "
-         f"(got {s.audio.sample_rate_hz})")
+    need(
+        s.audio.sample_rate_hz in (8000, 16000, 32000, 48000),
+        f"audio.sample_rate_hz must be 8000, 16000, 32000 or 48000 for webrtcvad "
+        f"(got {s.audio.sample_rate_hz})",
+    )
     need(5 <= s.audio.block_ms <= 1000, f"audio.block_ms must be 5..1000 (got {s.audio.block_ms})")
-    need(1.0 <= s.audio.ring_buffer_s <= 600,
-         f"audio.ring_buffer_s must be 1..600 (got {s.audio.ring_buffer_s})")
-    need(s.vad.frame_ms in (10, 20, 30), f"vad.frame_ms must be 10, 20 or 30 (got {s.vad.frame_ms})")
-    need(s.vad.aggressiveness in (0, 1, 2, 3),
-         f"vad.aggressiveness must be 0, 1, 2 or 3 (got {s.vad.aggressiveness})")
+    need(
+        1.0 <= s.audio.ring_buffer_s <= 600,
+        f"audio.ring_buffer_s must be 1..600 (got {s.audio.ring_buffer_s})",
+    )
+    need(
+        s.vad.frame_ms in (10, 20, 30), f"vad.frame_ms must be 10, 20 or 30 (got {s.vad.frame_ms})"
+    )
+    need(
+        s.vad.aggressiveness in (0, 1, 2, 3),
+        f"vad.aggressiveness must be 0, 1, 2 or 3 (got {s.vad.aggressiveness})",
+    )
     seg = s.segmenter
     for key in ("onset_ms", "pre_roll_ms", "hangover_ms"):
         value = getattr(seg, key)
         need(0 <= value <= 5000, f"segmenter.{key} must be 0..5000 (got {value})")
-    need(seg.onset_ms >= s.vad.frame_ms,
-         f"segmenter.onset_ms ({seg.onset_ms}) must be at least vad.frame_ms ({s.vad.frame_ms})")
-    need(0.1 <= seg.min_utterance_s <= 60,
-         f"segmenter.min_utterance_s must be 0.1..60 (got {seg.min_utterance_s})")
-    need(seg.min_utterance_s < seg.max_utterance_s <= 120,
-         f"segmenter.max_utterance_s must exceed min_utterance_s and be at most 120 "
-         f"(got {seg.max_utterance_s})")
+    need(
+        seg.onset_ms >= s.vad.frame_ms,
+        f"segmenter.onset_ms ({seg.onset_ms}) must be at least vad.frame_ms ({s.vad.frame_ms})",
+    )
+    need(
+        0.1 <= seg.min_utterance_s <= 60,
+        f"segmenter.min_utterance_s must be 0.1..60 (got {seg.min_utterance_s})",
+    )
+    need(
+        seg.min_utterance_s < seg.max_utterance_s <= 120,
+        f"segmenter.max_utterance_s must exceed min_utterance_s and be at most 120 "
+        f"(got {seg.max_utterance_s})",
+    )
     need(0.5 <= s.ui.refresh_hz <= 60, f"ui.refresh_hz must be 0.5..60 (got {s.ui.refresh_hz})")
-    need(1 <= s.ui.timeline_rows <= 200,
-         f"ui.timeline_rows must be 1..200 (got {s.ui.timeline_rows})")
-    need(s.replay.pace in ("auto", "realtime", "fast"),
-         f"replay.pace must be auto, realtime or fast (got {s.replay.pace!r})")
+    need(
+        1 <= s.ui.timeline_rows <= 200,
+        f"ui.timeline_rows must be 1..200 (got {s.ui.timeline_rows})",
+    )
+    need(
+        s.replay.pace in ("auto", "realtime", "fast"),
+        f"replay.pace must be auto, realtime or fast (got {s.replay.pace!r})",
+    )
     need(2 <= s.training.folds <= 24, f"training.folds must be 2..24 (got {s.training.folds})")

@@ -1,0 +1,124 @@
+"""The pipeline every source feeds: segmenter -> features -> classifier -> predictions.
+
+It is driven by whoever owns the source (see :mod:`streamer.runner`): ``process`` takes blocks
+of any size, ``finish`` closes the stream, ``reset`` forgets everything. ``snapshot`` gives the
+live view a consistent copy of the state without touching the audio path.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Protocol
+
+import numpy as np
+
+from streamer.results import Prediction, Utterance
+from streamer.segmenter import Segmenter
+
+
+class Model(Protocol):
+    labels: tuple[str, ...]
+
+    def predict(self, samples: np.ndarray) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    position_s: float
+    level_dbfs: float
+    in_speech: bool
+    speech_s: float  # length of the utterance in progress
+    recent: tuple[Prediction, ...]
+    utterances: int
+    latencies_ms: tuple[float, ...] = field(default=())
+
+
+def _now_iso() -> str:
+    return datetime.now(timezone.utc).astimezone().isoformat(timespec="milliseconds")
+
+
+class Pipeline:
+    def __init__(
+        self,
+        segmenter: Segmenter,
+        model: Model,
+        history: int = 200,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.segmenter = segmenter
+        self.model = model
+        self.sample_rate_hz = segmenter.sample_rate_hz
+        self._clock = clock
+        self._history = history
+        self._lock = threading.Lock()  # the live view reads snapshots from its own thread
+        self.reset()
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return tuple(self.model.labels)
+
+    def reset(self) -> None:
+        self.segmenter.reset()
+        self._samples_in = 0
+        # (stream sample index just past a block, monotonic time it arrived) for latency.
+        self._arrivals: deque[tuple[int, float]] = deque()
+        self._recent: deque[Prediction] = deque(maxlen=self._history)
+        self._latencies: deque[float] = deque(maxlen=1000)
+        self._level_dbfs = -math.inf
+        self._utterances = 0
+
+    def process(self, block: np.ndarray) -> list[Prediction]:
+        arrived = self._clock()
+        self._samples_in += len(block)
+        self._arrivals.append((self._samples_in, arrived))
+        if len(block):
+            rms = float(np.sqrt(np.mean(np.square(block, dtype=np.float64))))
+            self._level_dbfs = 20 * math.log10(rms) if rms > 1e-7 else -140.0
+        return [self._classify(u) for u in self.segmenter.feed(block)]
+
+    def finish(self, classify_pending: bool = True) -> list[Prediction]:
+        pending = self.segmenter.flush()
+        return [self._classify(u) for u in pending] if classify_pending else []
+
+    def _arrival_of(self, sample_index: int) -> float:
+        while len(self._arrivals) > 1 and self._arrivals[0][0] < sample_index:
+            self._arrivals.popleft()
+        return self._arrivals[0][1] if self._arrivals else self._clock()
+
+    def _classify(self, utterance: Utterance) -> Prediction:
+        speech_ended = self._arrival_of(round(utterance.end_s * self.sample_rate_hz))
+        probs = self.model.predict(utterance.samples)
+        latency_ms = max(0.0, (self._clock() - speech_ended) * 1000.0)
+        prediction = Prediction(
+            start_s=utterance.start_s,
+            end_s=utterance.end_s,
+            wall_time=_now_iso(),
+            labels=self.labels,
+            probabilities=tuple(float(p) for p in probs),
+            latency_ms=latency_ms,
+        )
+        with self._lock:
+            self._recent.append(prediction)
+            self._latencies.append(latency_ms)
+            self._utterances += 1
+        return prediction
+
+    def snapshot(self) -> Snapshot:
+        seg = self.segmenter
+        with self._lock:
+            recent, latencies, count = tuple(self._recent), tuple(self._latencies), self._utterances
+        return Snapshot(
+            position_s=self._samples_in / self.sample_rate_hz,
+            level_dbfs=self._level_dbfs,
+            in_speech=seg.in_speech,
+            speech_s=seg.pending_s,
+            recent=recent,
+            utterances=count,
+            latencies_ms=latencies,
+        )

@@ -1,0 +1,46 @@
+"""The values that flow down the pipeline: utterances cut by the segmenter and their predictions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Utterance:
+    """A stretch of speech; times are seconds from the start of the stream."""
+
+    start_s: float
+    end_s: float
+    samples: np.ndarray  # 16 kHz mono float32
+    split: bool = False  # True when cut at max_utterance_s while speech went on
+
+    @property
+    def duration_s(self) -> float:
+        return self.end_s - self.start_s
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """What the model said about one utterance."""
+
+    start_s: float
+    end_s: float
+    wall_time: str  # ISO 8601, when the row was produced
+    labels: tuple[str, ...]
+    probabilities: tuple[float, ...]
+    latency_ms: float  # end of speech in the stream -> prediction ready
+
+    @property
+    def label(self) -> str:
+        return self.labels[int(np.argmax(self.probabilities))]
+
+    @property
+    def confidence(self) -> float:
+        return float(max(self.probabilities))
+
+    def ranked(self) -> list[tuple[str, float]]:
+        """(label, probability) pairs, most likely first."""
+        pairs = zip(self.labels, self.probabilities, strict=True)
+        return sorted(pairs, key=lambda pair: -pair[1])

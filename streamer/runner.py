@@ -1,0 +1,115 @@
+"""Drives a source through the pipeline into the sinks, until the input ends or a stop is asked."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from streamer.pipeline import Pipeline
+from streamer.results import Prediction
+from streamer.sinks import Sink
+from streamer.sources import Source, SourceError
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    utterances: int
+    audio_s: float
+    wall_s: float
+    overruns: int
+    dropped_s: float
+    device_overflows: int
+    latency_median_ms: float | None
+    latency_p95_ms: float | None
+    ended_by: str  # "end of input", "time limit" or "stop request"
+
+    def describe(self) -> str:
+        parts = [
+            f"{self.utterances} utterance{'s' if self.utterances != 1 else ''}",
+            f"{self.audio_s:.1f} s of audio in {self.wall_s:.1f} s",
+            f"ended by {self.ended_by}",
+            f"overruns {self.overruns} ({self.dropped_s:.2f} s dropped)",
+        ]
+        if self.device_overflows:
+            parts.append(f"device overflows {self.device_overflows}")
+        if self.latency_median_ms is not None:
+            parts.append(
+                f"latency median {self.latency_median_ms:.0f} ms, p95 {self.latency_p95_ms:.0f} ms"
+            )
+        return "summary: " + "; ".join(parts)
+
+
+def latency_stats(latencies: Sequence[float]) -> tuple[float | None, float | None]:
+    if not latencies:
+        return None, None
+    values = np.asarray(latencies)
+    return float(np.median(values)), float(np.percentile(values, 95))
+
+
+def run(
+    source: Source,
+    pipeline: Pipeline,
+    sinks: Sequence[Sink],
+    stop: threading.Event,
+    classify_pending: bool = True,
+    duration_s: float | None = None,
+) -> RunSummary:
+    """Run to the end of input, ``duration_s`` of wall-clock time, or ``stop`` being set.
+
+    Sinks receive every prediction as soon as it exists; the utterance in progress when the run
+    stops is classified (or dropped, ``classify_pending=False``). Source errors propagate after
+    everything already classified has been written.
+    """
+    started = time.monotonic()
+    timed_out = threading.Event()
+    timer = None
+    if duration_s is not None:
+
+        def time_up() -> None:
+            timed_out.set()
+            stop.set()
+
+        timer = threading.Timer(duration_s, time_up)
+        timer.daemon = True
+        timer.start()
+
+    def emit(predictions: list[Prediction]) -> None:
+        for prediction in predictions:
+            for sink in sinks:
+                sink.write(prediction)
+
+    failure: SourceError | None = None
+    try:
+        try:
+            for block in source.blocks(stop):
+                emit(pipeline.process(block))
+                if stop.is_set():
+                    break
+        except SourceError as exc:  # e.g. the device vanished: keep what was heard so far
+            failure = exc
+        emit(pipeline.finish(classify_pending=classify_pending or not stop.is_set()))
+    finally:
+        if timer is not None:
+            timer.cancel()
+    if failure is not None:
+        raise failure
+    snap = pipeline.snapshot()
+    median, p95 = latency_stats(snap.latencies_ms)
+    ended_by = (
+        "time limit" if timed_out.is_set() else "stop request" if stop.is_set() else "end of input"
+    )
+    return RunSummary(
+        utterances=snap.utterances,
+        audio_s=snap.position_s,
+        wall_s=time.monotonic() - started,
+        overruns=source.stats.overruns,
+        dropped_s=source.stats.dropped_s,
+        device_overflows=source.stats.device_overflows,
+        latency_median_ms=median,
+        latency_p95_ms=p95,
+        ended_by=ended_by,
+    )

@@ -1,0 +1,54 @@
+"""Shared fixtures: a seeded rng, the corpus folder (or a clear skip), small test models."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from onnx_factory import write_linear_model  # noqa: E402
+
+from streamer.settings import load_settings  # noqa: E402
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(20261122)
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    """Corpus root from the settings (config.toml [data] dir, or SER_DATA_DIR)."""
+    root = load_settings().data.dir
+    if not root.is_dir():
+        reason = f"corpus folder {root} not found; set SER_DATA_DIR to the shared data folder"
+        if os.environ.get("SER_REQUIRE_DATA"):  # CI sets this: corpus tests must run there
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return root
+
+
+@pytest.fixture(scope="session")
+def ravdess_dir(data_dir: Path) -> Path:
+    path = data_dir / "ravdess"
+    if not any(path.glob("Actor_*/*.flac")):
+        pytest.skip(f"RAVDESS not found under {path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def emodb_dir(data_dir: Path) -> Path:
+    path = data_dir / "emodb"
+    if not any(path.glob("*.flac")):
+        pytest.skip(f"EmoDB not found under {path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def linear_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_linear_model(tmp_path_factory.mktemp("models") / "linear.onnx")
