@@ -16,6 +16,23 @@ from onnx_factory import write_linear_model  # noqa: E402
 from streamer.settings import load_settings  # noqa: E402
 
 
+def skip_or_fail(reason: str) -> None:
+    """Skip locally; in CI (CI or SER_REQUIRE_DATA set) every test must really run, so fail."""
+    if os.environ.get("SER_REQUIRE_DATA") or os.environ.get("CI"):
+        pytest.fail(f"required in CI: {reason}")
+    pytest.skip(reason)
+
+
+def require_tool(name: str, package: str | None = None) -> str:
+    """Path of an external program, or a skip (a failure in CI) naming the package to install."""
+    import shutil
+
+    path = shutil.which(name)
+    if path is None:
+        skip_or_fail(f"{name} not installed (apt-get install {package or name})")
+    return path
+
+
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(20261122)
@@ -26,10 +43,7 @@ def data_dir() -> Path:
     """Corpus root from the settings (config.toml [data] dir, or SER_DATA_DIR)."""
     root = load_settings().data.dir
     if not root.is_dir():
-        reason = f"corpus folder {root} not found; set SER_DATA_DIR to the shared data folder"
-        if os.environ.get("SER_REQUIRE_DATA"):  # CI sets this: corpus tests must run there
-            pytest.fail(reason)
-        pytest.skip(reason)
+        skip_or_fail(f"corpus folder {root} not found; set SER_DATA_DIR to the shared data folder")
     return root
 
 
@@ -37,7 +51,7 @@ def data_dir() -> Path:
 def ravdess_dir(data_dir: Path) -> Path:
     path = data_dir / "ravdess"
     if not any(path.glob("Actor_*/*.flac")):
-        pytest.skip(f"RAVDESS not found under {path}")
+        skip_or_fail(f"RAVDESS not found under {path}")
     return path
 
 
@@ -45,7 +59,7 @@ def ravdess_dir(data_dir: Path) -> Path:
 def emodb_dir(data_dir: Path) -> Path:
     path = data_dir / "emodb"
     if not any(path.glob("*.flac")):
-        pytest.skip(f"EmoDB not found under {path}")
+        skip_or_fail(f"EmoDB not found under {path}")
     return path
 
 

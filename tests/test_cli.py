@@ -85,7 +85,6 @@ def run_cli(*args):
         (["--input", "/nonexistent/call.wav"], "input file not found"),
         (["--input", "/"], "is a directory"),
         (["--duration", "-1", "--input", "x.wav"], "--duration"),
-        (["--model", "/nonexistent/model.onnx", "--input", "x.wav"], "model not found"),
         (["--bogus-flag"], "unrecognized arguments"),
     ],
 )
@@ -95,6 +94,13 @@ def test_bad_usage_is_one_line_and_exit_2(args, message):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0]
     assert "Traceback" not in result.stderr
+
+
+def test_missing_model_is_one_line_and_exit_2(three_utterances):
+    wav, _ = three_utterances
+    result = run_cli("--no-ui", "--input", str(wav), "--model", "/nonexistent/model.onnx")
+    assert result.returncode == 2
+    assert result.stderr.strip() == "ser-live: error: model not found: /nonexistent/model.onnx"
 
 
 def test_bad_config_value_is_reported_with_its_key(tmp_path):
@@ -116,3 +122,21 @@ def test_duration_stops_a_realtime_replay(tmp_path, three_utterances, linear_mod
     # 3.2 s covers the first utterance (ends 2.6 s); the second is still in progress and is
     # classified at stop (flush_on_stop) from what was heard.
     assert 1 <= len(rows) <= 2
+
+
+def test_synthetic_speech_sample_gives_one_row_per_line(tmp_path):
+    """The demo sample: espeak-ng lines separated by 1.5 s of silence, at 22.05 kHz."""
+    from conftest import require_tool
+
+    from streamer.sample import LINES, make_sample
+
+    require_tool("espeak-ng")
+    wav = tmp_path / "sample.wav"
+    make_sample(wav)
+    out = tmp_path / "sample.csv"
+    assert main(["--input", str(wav), "--no-ui", "--csv", str(out)]) == 0
+    rows = read_rows(out)
+    assert len(rows) == len(LINES)
+    for row in rows:
+        probs = [float(v) for k, v in row.items() if k.startswith("p_")]
+        assert sum(probs) == pytest.approx(1.0, abs=1e-4)
