@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -12,25 +11,9 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 from onnx_factory import write_linear_model  # noqa: E402
+from tools import skip_or_fail  # noqa: E402
 
 from streamer.settings import load_settings  # noqa: E402
-
-
-def skip_or_fail(reason: str) -> None:
-    """Skip locally; in CI (CI or SER_REQUIRE_DATA set) every test must really run, so fail."""
-    if os.environ.get("SER_REQUIRE_DATA") or os.environ.get("CI"):
-        pytest.fail(f"required in CI: {reason}")
-    pytest.skip(reason)
-
-
-def require_tool(name: str, package: str | None = None) -> str:
-    """Path of an external program, or a skip (a failure in CI) naming the package to install."""
-    import shutil
-
-    path = shutil.which(name)
-    if path is None:
-        skip_or_fail(f"{name} not installed (apt-get install {package or name})")
-    return path
 
 
 @pytest.fixture

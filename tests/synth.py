@@ -44,8 +44,10 @@ def speech_and_silence(pattern: list[tuple[str, float]], sr: int = SR) -> tuple[
     """Concatenate ("speech"|"silence", seconds) parts; returns audio and the speech intervals."""
     parts, intervals, t = [], [], 0.0
     for i, (kind, duration) in enumerate(pattern):
-        part = vowel(duration, f0=120 + 20 * i, sr=sr, seed=i) if kind == "speech" else silence(
-            duration, sr=sr, seed=i
+        part = (
+            vowel(duration, f0=120 + 20 * i, sr=sr, seed=i)
+            if kind == "speech"
+            else silence(duration, sr=sr, seed=i)
         )
         if kind == "speech":
             intervals.append((t, t + duration))

@@ -68,7 +68,9 @@ def test_silence_only_gives_header_and_no_rows(tmp_path, linear_model):
     wav = tmp_path / "silence.wav"
     sf.write(wav, np.zeros(3 * SR, dtype=np.float32), SR)
     out = tmp_path / "t.csv"
-    assert main(["--input", str(wav), "--no-ui", "--csv", str(out), "--model", str(linear_model)]) == 0
+    assert (
+        main(["--input", str(wav), "--no-ui", "--csv", str(out), "--model", str(linear_model)]) == 0
+    )
     assert read_rows(out) == []
     assert out.read_text().startswith("start_s,end_s,wall_time,label,confidence,p_")
 
@@ -108,7 +110,9 @@ def test_bad_config_value_is_reported_with_its_key(tmp_path):
     config.write_text("[vad]\naggressiveness = 7\n")
     result = run_cli("--no-ui", "--config", str(config), "--input", "x.wav")
     assert result.returncode == 2
-    assert result.stderr.strip() == "ser-live: error: vad.aggressiveness must be 0, 1, 2 or 3 (got 7)"
+    assert (
+        result.stderr.strip() == "ser-live: error: vad.aggressiveness must be 0, 1, 2 or 3 (got 7)"
+    )
 
 
 def test_duration_stops_a_realtime_replay(tmp_path, three_utterances, linear_model):
@@ -126,7 +130,7 @@ def test_duration_stops_a_realtime_replay(tmp_path, three_utterances, linear_mod
 
 def test_synthetic_speech_sample_gives_one_row_per_line(tmp_path):
     """The demo sample: espeak-ng lines separated by 1.5 s of silence, at 22.05 kHz."""
-    from conftest import require_tool
+    from tools import require_tool
 
     from streamer.sample import LINES, make_sample
 
