@@ -18,6 +18,7 @@ from streamer.segmenter import Segmenter
 from streamer.settings import Settings, SettingsError, load_settings
 from streamer.sinks.console_lines import LineSink
 from streamer.sinks.csv_log import CsvSink
+from streamer.sinks.jsonl_log import JsonlSink
 from streamer.sources import InputError, SourceError
 from streamer.vad import FrameVad
 
@@ -40,6 +41,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--input", type=Path, help="replay this audio file instead of the microphone"
     )
     parser.add_argument("--csv", type=Path, help="log one row per utterance to this CSV file")
+    parser.add_argument(
+        "--jsonl", type=Path, help="log one JSON object per utterance (the CSV's fields) here"
+    )
+    parser.add_argument(
+        "--screenshot",
+        type=Path,
+        metavar="SVG",
+        help="at the end, save the live view's last frame as an SVG picture "
+        "(terminal width, or $COLUMNS, or 100 columns when not on a terminal)",
+    )
     parser.add_argument(
         "--no-ui", action="store_true", help="no live view; print a line per utterance"
     )
@@ -151,8 +162,10 @@ def execute(args: argparse.Namespace) -> RunSummary:
     sinks: list[Any] = []
     if args.csv is not None:
         sinks.append(CsvSink(args.csv, classifier.labels))
+    if args.jsonl is not None:
+        sinks.append(JsonlSink(args.jsonl, classifier.labels))
     if not show_ui:
-        sinks.append(LineSink())
+        sinks.append(LineSink(settings.ui.uncertain_below))
     stop = threading.Event()
     try:
         with stop_on_signals(stop):
@@ -163,6 +176,8 @@ def execute(args: argparse.Namespace) -> RunSummary:
                 summary = run(
                     source, pipeline, sinks, stop, settings.segmenter.flush_on_stop, args.duration
                 )
+        if args.screenshot is not None:
+            save_last_frame(args.screenshot, pipeline, source, settings, summary.wall_s)
     finally:
         source.close()
         for sink in sinks:
@@ -182,7 +197,7 @@ def _run_with_ui(
 
     from streamer.ui import ViewInfo, view_factory
 
-    info = ViewInfo(source.description, pipeline.labels, settings.ui.timeline_rows)
+    info = ViewInfo.from_settings(source.description, pipeline.labels, settings.ui)
     view = view_factory(pipeline.snapshot, source.stats, info)
     with Live(
         get_renderable=view,
@@ -191,6 +206,20 @@ def _run_with_ui(
         redirect_stdout=False,
     ):
         return run(source, pipeline, sinks, stop, settings.segmenter.flush_on_stop, args.duration)
+
+
+def save_last_frame(
+    path: Path, pipeline: Pipeline, source: Any, settings: Settings, elapsed_s: float
+) -> None:
+    """The live view's final frame as an SVG (also after a --no-ui run, e.g. for the README)."""
+    import shutil
+
+    from streamer.ui import ViewInfo, render, save_screenshot
+
+    info = ViewInfo.from_settings(source.description, pipeline.labels, settings.ui)
+    columns, rows = shutil.get_terminal_size((100, 40))
+    frame = render(pipeline.snapshot(), source.stats, info, elapsed_s)
+    save_screenshot(frame, path, width=columns, height=rows)
 
 
 def main(argv: list[str] | None = None) -> int:

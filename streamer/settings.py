@@ -59,6 +59,9 @@ class ModelSettings:
 class UiSettings:
     refresh_hz: float
     timeline_rows: int
+    timeline_col_s: float
+    uncertain_below: float
+    trend_alpha: float
 
 
 @dataclass(frozen=True)
@@ -251,6 +254,17 @@ def validate(s: Settings) -> None:
     need(
         1 <= s.ui.timeline_rows <= 200,
         f"ui.timeline_rows must be 1..200 (got {s.ui.timeline_rows})",
+    )
+    need(
+        0.05 <= s.ui.timeline_col_s <= 60,
+        f"ui.timeline_col_s must be 0.05..60 seconds (got {s.ui.timeline_col_s})",
+    )
+    need(
+        0.0 <= s.ui.uncertain_below <= 1.0,
+        f"ui.uncertain_below must be 0..1 (got {s.ui.uncertain_below})",
+    )
+    need(
+        0.0 < s.ui.trend_alpha <= 1.0, f"ui.trend_alpha must be in (0, 1] (got {s.ui.trend_alpha})"
     )
     need(
         s.replay.pace in ("auto", "realtime", "fast"),

@@ -1,112 +1,270 @@
-"""The live terminal view (Rich). It renders from pipeline snapshots on Rich's refresh thread,
-so drawing never holds up the audio path."""
+"""The live terminal view (Rich).
+
+Rich's refresh thread calls the view ``refresh_hz`` times a second; each call takes a
+:class:`~streamer.pipeline.Snapshot` (a consistent copy made under the pipeline's lock) and lays
+it out, so drawing never holds up the audio path. Top to bottom:
+
+- status: VAD state, input level, elapsed and audio time, utterances, latency, overruns;
+- timeline: the rolling strip of utterances coloured per emotion, the smoothed trend, a key;
+- now: the latest utterance's label (or "uncertain") with one probability bar per class, the
+  share of talk time so far; mood: the arousal/valence plane (see :mod:`streamer.emotions`);
+- recent utterances, when the terminal is wide (beside "now") or tall enough (below).
+"""
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable
+import io
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
-from rich.console import Group, RenderableType
+import numpy as np
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.panel import Panel
+from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
+from streamer.emotions import UNCERTAIN, colour_of, shown_label, trend
 from streamer.pipeline import Snapshot
+from streamer.results import Prediction
 from streamer.runner import latency_stats
+from streamer.settings import UiSettings
 from streamer.sources import SourceStats
+from streamer.widgets import (
+    MoodGrid,
+    ProbabilityBars,
+    TimelineStrip,
+    clock,
+    level_meter,
+    mood_caption,
+    mood_points,
+    on_colour,
+)
 
-EMOTION_COLOURS = {
-    "neutral": "grey70",
-    "calm": "cyan",
-    "happy": "yellow",
-    "sad": "blue",
-    "angry": "red",
-    "fearful": "magenta",
-    "disgust": "green",
-    "surprised": "bright_white",
-    "boredom": "grey50",
-}
-
-
-def colour_of(label: str) -> str:
-    return EMOTION_COLOURS.get(label, "white")
+WIDE_COLUMNS = 120  # from this width, recent utterances sit beside "now" and "mood"
+BORDER = "grey35"
 
 
 @dataclass(frozen=True)
 class ViewInfo:
+    """What the view needs besides the snapshot; fixed for a run."""
+
     source: str
     labels: tuple[str, ...]
-    timeline_rows: int
+    timeline_rows: int  # recent utterances listed
+    timeline_col_s: float  # seconds of audio per column of the strip
+    uncertain_below: float
+    trend_alpha: float
+
+    @classmethod
+    def from_settings(cls, source: str, labels: tuple[str, ...], ui: UiSettings) -> ViewInfo:
+        return cls(
+            source, labels, ui.timeline_rows, ui.timeline_col_s, ui.uncertain_below, ui.trend_alpha
+        )
 
 
-def _bar(fraction: float, width: int) -> str:
-    fraction = min(1.0, max(0.0, fraction))
-    full = int(fraction * width)
-    return "█" * full + "·" * (width - full)
+def _status(snapshot: Snapshot, stats: SourceStats, info: ViewInfo, elapsed_s: float) -> Panel:
+    grid = Table.grid(padding=(0, 2), expand=True)
+    grid.add_column(no_wrap=True, min_width=14)
+    grid.add_column(no_wrap=True)
+    grid.add_column(no_wrap=True, justify="right")
+    if snapshot.in_speech:
+        vad = Text.assemble(("● SPEECH", "bold green"), (f" {snapshot.speech_s:4.1f} s", "green"))
+    else:
+        vad = Text("○ silence", style="grey58")
+    times = Text.assemble(
+        (f"elapsed {clock(elapsed_s)}", "bold"),
+        (f"  audio {clock(snapshot.position_s, tenths=True)}", "grey70"),
+    )
+    grid.add_row(vad, level_meter(snapshot.level_dbfs), times)
+    median, p95 = latency_stats(snapshot.latencies_ms)
+    latency = f"latency {median:.0f} ms · p95 {p95:.0f} ms" if median is not None else "latency -"
+    overruns = Text(
+        f"overruns {stats.overruns}"
+        + (f" ({stats.dropped_s:.1f} s lost)" if stats.overruns else ""),
+        style="bold red" if stats.overruns else "grey58",
+    )
+    grid.add_row(Text(f"utterances {snapshot.utterances}"), Text(latency, style="grey70"), overruns)
+    title = Text.assemble(("ser-live", "bold white"), (f" · {info.source}", "grey70"))
+    return Panel(grid, title=title, title_align="left", border_style=BORDER)
 
 
-def _level_meter(dbfs: float, width: int = 20) -> Text:
-    shown = -60.0 if not math.isfinite(dbfs) else max(-60.0, min(0.0, dbfs))
-    fraction = (shown + 60.0) / 60.0
-    style = "red" if shown > -3 else "yellow" if shown > -12 else "green"
-    text = Text(_bar(fraction, width), style=style)
-    text.append(f" {shown:5.1f} dBFS", style="dim")
+def _timeline(snapshot: Snapshot, info: ViewInfo, smoothed: Sequence[np.ndarray]) -> Panel:
+    strip = TimelineStrip(
+        snapshot.recent,
+        smoothed,
+        info.labels,
+        snapshot.position_s,
+        snapshot.speech_s if snapshot.in_speech else 0.0,
+        info.timeline_col_s,
+        info.uncertain_below,
+    )
+    return Panel(
+        strip,
+        title=Text.assemble(("timeline", "bold white"), (" · newest on the right", "grey58")),
+        title_align="left",
+        subtitle=Text(
+            f"{info.timeline_col_s:g} s per column · trend = moving average, "
+            f"newest weighs {info.trend_alpha:.0%}",
+            style="grey50",
+        ),
+        subtitle_align="right",
+        border_style=BORDER,
+    )
+
+
+def _talk_share(predictions: Sequence[Prediction], uncertain_below: float) -> Text:
+    """Share of talk time per shown label so far, largest first."""
+    seconds: Counter[str] = Counter()
+    for p in predictions:
+        seconds[shown_label(p, uncertain_below)] += max(0.0, p.end_s - p.start_s)
+    total = sum(seconds.values())
+    text = Text("so far ", style="grey58")
+    if total <= 0:
+        return text.append("-")
+    for i, (label, s) in enumerate(seconds.most_common(3)):
+        text.append(" · " if i else "", style="grey50")
+        text.append(label, style=colour_of(label))
+        text.append(f" {s / total:.0%}")
     return text
 
 
-def render(snapshot: Snapshot, stats: SourceStats, info: ViewInfo) -> RenderableType:
-    status = Table.grid(padding=(0, 2))
-    status.add_row(
-        Text("● SPEECH", style="bold green") if snapshot.in_speech else Text("○ silence", "dim"),
-        _level_meter(snapshot.level_dbfs),
-        Text(f"t={snapshot.position_s:7.1f} s"),
-    )
-    median, p95 = latency_stats(snapshot.latencies_ms)
-    overrun_style = "bold red" if stats.overruns else "dim"
-    status.add_row(
-        Text(f"utterances {snapshot.utterances}"),
-        Text(
-            f"latency med {median:.0f} ms p95 {p95:.0f} ms" if median is not None else "latency -",
-            style="dim",
-        ),
-        Text(f"overruns {stats.overruns} ({stats.dropped_s:.2f} s)", style=overrun_style),
-    )
-
-    current = Table.grid(padding=(0, 1))
-    if snapshot.recent:
-        last = snapshot.recent[-1]
-        for label, p in last.ranked():
-            current.add_row(
-                Text(f"{label:<10}", style=colour_of(label)),
-                Text(_bar(p, 24), style=colour_of(label)),
-                Text(f"{p:5.1%}"),
-            )
-        heading = Text.assemble(
-            "now: ", (last.label, f"bold {colour_of(last.label)}"), f"  ({last.confidence:.0%})"
-        )
+def _now(snapshot: Snapshot, info: ViewInfo) -> Panel:
+    last = snapshot.recent[-1] if snapshot.recent else None
+    if last is None:
+        title = Text.assemble(("now ", "bold white"), ("waiting for speech…", "grey58"))
+        subtitle = None
     else:
-        heading = Text("now: waiting for speech…", style="dim")
-
-    timeline = Table(expand=True, box=None, padding=(0, 1), show_edge=False)
-    for column in ("start", "end", "emotion", "conf"):
-        timeline.add_column(column, justify="right" if column != "emotion" else "left")
-    for prediction in list(snapshot.recent)[-info.timeline_rows :][::-1]:
-        timeline.add_row(
-            f"{prediction.start_s:.1f}",
-            f"{prediction.end_s:.1f}",
-            Text(prediction.label, style=colour_of(prediction.label)),
-            f"{prediction.confidence:.0%}",
+        label = shown_label(last, info.uncertain_below)
+        title = Text.assemble(
+            ("now ", "bold white"),
+            (f" {label.upper()} ", on_colour(colour_of(label)) + Style(bold=True)),
         )
-
-    return Group(
-        Panel(status, title=f"ser-live · {info.source}", title_align="left"),
-        Panel(current, title=heading, title_align="left"),
-        Panel(timeline, title="timeline (newest first)", title_align="left"),
+        if label == UNCERTAIN:  # still say what the model leaned to
+            title.append(f" {last.label}? {last.confidence:.0%}", style="grey70")
+        else:
+            title.append(f" {last.confidence:.0%} sure", style="grey70")
+        subtitle = Text(
+            f"#{snapshot.utterances} · {clock(last.start_s, True)}–{clock(last.end_s, True)}",
+            style="grey50",
+        )
+    share = _talk_share(snapshot.recent, info.uncertain_below)
+    share.no_wrap, share.overflow = True, "ellipsis"
+    body = Group(ProbabilityBars(info.labels, last), share)
+    return Panel(
+        body,
+        title=title,
+        title_align="left",
+        subtitle=subtitle,
+        subtitle_align="right",
+        border_style=BORDER,
     )
+
+
+def _mood(snapshot: Snapshot, info: ViewInfo, smoothed: Sequence[np.ndarray]) -> Panel:
+    points = mood_points(snapshot.recent, smoothed, info.uncertain_below)
+    rows = 5 if len(info.labels) <= 5 else 7
+    return Panel(
+        Group(MoodGrid(points, rows), *mood_caption(points)),
+        title=Text.assemble(("mood", "bold white"), (" · valence → arousal ↑", "grey58")),
+        title_align="left",
+        border_style=BORDER,
+    )
+
+
+def _recent(snapshot: Snapshot, info: ViewInfo, rows: int) -> Panel:
+    table = Table(box=None, padding=(0, 1), show_edge=False, header_style="grey58")
+    table.add_column("at", no_wrap=True, min_width=6)
+    table.add_column("emotion", no_wrap=True, min_width=9)
+    table.add_column("conf", justify="right", no_wrap=True, min_width=4)
+    table.add_column("runner-up", no_wrap=True, overflow="ellipsis", style="grey58")
+    for p in list(snapshot.recent)[-rows:][::-1]:
+        label = shown_label(p, info.uncertain_below)
+        runner_up = p.ranked()[1]
+        table.add_row(
+            clock(p.start_s, True),
+            Text(label, style=colour_of(label)),
+            f"{p.confidence:.0%}",
+            f"{runner_up[0]} {runner_up[1]:.0%}",
+        )
+    return Panel(
+        table,
+        title=Text("recent utterances", style="bold white"),
+        title_align="left",
+        border_style=BORDER,
+    )
+
+
+class LiveView:
+    """One frame of the view; it chooses its layout from the width and height it is given."""
+
+    def __init__(
+        self, snapshot: Snapshot, stats: SourceStats, info: ViewInfo, elapsed_s: float
+    ) -> None:
+        self.snapshot = snapshot
+        self.stats = stats
+        self.info = info
+        self.elapsed_s = elapsed_s
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        snap, info = self.snapshot, self.info
+        smoothed = trend(snap.recent, info.trend_alpha)
+        width = options.max_width
+        height = options.height or console.height
+        panels: list[RenderableType] = [_now(snap, info), _mood(snap, info, smoothed)]
+        wide = width >= WIDE_COLUMNS
+        if wide:  # the recent list fits beside the others, as tall as the bars
+            panels.append(_recent(snap, info, min(info.timeline_rows, len(info.labels) + 1)))
+        middle = Table.grid(expand=True)
+        for ratio in (1, 1, 1) if wide else (1, 1):
+            middle.add_column(ratio=ratio)
+        middle.add_row(*panels)
+        status = _status(snap, self.stats, info, self.elapsed_s)
+        top = Group(status, _timeline(snap, info, smoothed), middle)
+        lines = console.render_lines(top, options.update(height=None), new_lines=True)
+        for line in lines:
+            yield from line
+        # Below, the recent list gets what is left of the terminal (Live crops what overflows;
+        # one line stays free for the cursor).
+        spare = height - len(lines) - 1
+        if not wide and snap.recent and spare >= 5:
+            yield _recent(snap, info, min(info.timeline_rows, spare - 3))
+
+
+def render(
+    snapshot: Snapshot, stats: SourceStats, info: ViewInfo, elapsed_s: float | None = None
+) -> RenderableType:
+    """The frame for ``snapshot``; ``elapsed_s`` is wall-clock time since the run started
+    (by default the snapshot's audio position)."""
+    return LiveView(snapshot, stats, info, snapshot.position_s if elapsed_s is None else elapsed_s)
 
 
 def view_factory(
-    snapshot: Callable[[], Snapshot], stats: SourceStats, info: ViewInfo
+    snapshot: Callable[[], Snapshot],
+    stats: SourceStats,
+    info: ViewInfo,
+    clock_s: Callable[[], float] = time.monotonic,
 ) -> Callable[[], RenderableType]:
-    return lambda: render(snapshot(), stats, info)
+    """A ``get_renderable`` for :class:`rich.live.Live`; elapsed time counts from this call."""
+    started = clock_s()
+    return lambda: render(snapshot(), stats, info, clock_s() - started)
+
+
+def save_screenshot(frame: RenderableType, path: Path, width: int, height: int = 40) -> None:
+    """Write ``frame`` as an SVG picture of a ``width``-column terminal (Rich's own export)."""
+    console = Console(
+        record=True,
+        width=width,
+        height=height,
+        file=io.StringIO(),
+        force_terminal=True,
+        color_system="truecolor",
+    )
+    console.print(frame)
+    try:
+        console.save_svg(str(path), title="ser-live")
+    except OSError as exc:
+        raise OSError(f"cannot write screenshot {path}: {exc.strerror}") from None

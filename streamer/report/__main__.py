@@ -1,0 +1,5 @@
+import sys
+
+from streamer.report.cli import main
+
+sys.exit(main())

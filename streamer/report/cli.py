@@ -1,0 +1,120 @@
+"""ser-report: turn a finished call's timeline (and its audio) into a picture or an HTML page.
+
+ser-report out/sample.csv --audio out/sample.wav -o out/report.html
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import sys
+from pathlib import Path
+
+from streamer.report.timeline import ReportError, read_timeline
+from streamer.settings import SettingsError, load_settings
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+IMAGE_SUFFIXES = (".png", ".svg", ".pdf")
+HTML_SUFFIXES = (".html", ".htm")
+NEEDS_MATPLOTLIB = (
+    "ser-report: error: reports need matplotlib; install it with: pip install 'ser-live[plots]'"
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:
+        self.exit(EXIT_USAGE, f"ser-report: error: {message} (see ser-report --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="ser-report",
+        description="Draw a call's emotional course from the timeline ser-live logged: emotion "
+        "bands over the waveform and spectrogram, talk time per emotion, confidence, mood and a "
+        "short summary.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("timeline", type=Path, help="CSV (or JSONL) written by ser-live")
+    parser.add_argument("--audio", type=Path, help="the call's audio, for waveform and spectrogram")
+    parser.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        required=True,
+        help="report file: .png (also .svg, .pdf) for a picture, .html for a self-contained page",
+    )
+    parser.add_argument("--title", help="heading (default: the timeline's file name)")
+    parser.add_argument("--config", type=Path, help="config file with [ui] settings to use")
+    parser.add_argument(
+        "--uncertain-below",
+        type=float,
+        metavar="CONFIDENCE",
+        help="show utterances below this confidence as uncertain (default: ui.uncertain_below)",
+    )
+    return parser
+
+
+def make_report(args: argparse.Namespace) -> str:
+    """Write the report; returns a one-line description of what was written."""
+    suffix = args.output.suffix.lower()
+    if suffix not in IMAGE_SUFFIXES + HTML_SUFFIXES:
+        raise ReportError(f"{args.output}: unknown report type; use .png, .svg, .pdf or .html")
+    ui = load_settings(args.config, {"ui": {"uncertain_below": args.uncertain_below}}).ui
+    timeline = read_timeline(args.timeline)
+
+    from streamer.report.audio import read_audio  # after the cheap checks
+    from streamer.report.figure import build_figure
+    from streamer.report.summary import summarise
+
+    audio = read_audio(args.audio) if args.audio is not None else None
+    duration = audio.duration_s if audio is not None else timeline.end_s
+    if audio is not None and timeline.end_s > audio.duration_s + 0.5:
+        print(
+            f"ser-report: warning: the timeline runs to {timeline.end_s:.1f} s but "
+            f"{args.audio} lasts {audio.duration_s:.1f} s; is it the same call?",
+            file=sys.stderr,
+        )
+        duration = timeline.end_s
+    summary = summarise(timeline.predictions, duration, ui.uncertain_below, audio is not None)
+    title = args.title or f"Call report · {args.timeline.name}"
+    figure = build_figure(timeline, summary, audio, ui.uncertain_below, ui.trend_alpha, title)
+    # No "Software" stamp: the picture carries nothing but the report.
+    metadata = {"Software": None} if suffix == ".png" or suffix in HTML_SUFFIXES else None
+    try:
+        if suffix in HTML_SUFFIXES:
+            from streamer.report.html import render_html
+
+            buffer = io.BytesIO()
+            figure.savefig(buffer, format="png", metadata=metadata)
+            sources = [str(args.timeline)] + ([str(args.audio)] if args.audio else [])
+            page = render_html(
+                title, sources, summary, timeline, buffer.getvalue(), ui.uncertain_below
+            )
+            args.output.write_text(page, encoding="utf-8")
+        else:
+            figure.savefig(args.output, metadata=metadata)
+    except OSError as exc:
+        raise OSError(f"cannot write report {args.output}: {exc.strerror}") from None
+    return f"wrote {args.output} ({summary.utterances} utterances, {duration:.1f} s)"
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        import matplotlib  # noqa: F401  (optional dependency: the plots extra)
+    except ImportError:
+        print(NEEDS_MATPLOTLIB, file=sys.stderr)
+        return EXIT_FAILURE
+    try:
+        print(make_report(args))
+    except (ReportError, SettingsError) as exc:
+        print(f"ser-report: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as exc:
+        print(f"ser-report: error: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,328 @@
+"""Rich renderables the live view is built from. Each one sizes itself to the width it is given,
+so the same view reads at 80 columns and uses a wider terminal for more history."""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.measure import Measurement
+from rich.style import Style
+from rich.text import Text
+
+from streamer.emotions import UNCERTAIN, affect, colour_of, mood_word, shown_label
+from streamer.results import Prediction
+
+EIGHTHS = " ▏▎▍▌▋▊▉█"  # partial blocks, left to right, for bars with 1/8-cell precision
+HEIGHTS = "▁▂▃▄▅▆▇█"  # column heights for the trend row
+LISTENING = "░"  # speech heard but not classified yet
+SILENCE = "·"
+TRACK = "grey27"  # the unfilled part of bars and silent cells
+
+
+def clock(seconds: float, tenths: bool = False) -> str:
+    """``m:ss`` (or ``h:mm:ss``), with tenths of a second when asked."""
+    seconds = max(0.0, seconds)
+    whole = int(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    text = f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+    return f"{text}.{int((seconds - whole) * 10)}" if tenths else text
+
+
+def on_colour(hex_colour: str) -> Style:
+    """Black or white text on a background of ``hex_colour``, whichever reads better."""
+    r, g, b = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
+    luminance = 0.299 * r + 0.587 * g + 0.114 * b
+    return Style(color="#000000" if luminance > 140 else "#ffffff", bgcolor=hex_colour)
+
+
+def bar(fraction: float, width: int, colour: str) -> Text:
+    """A horizontal bar of ``width`` cells filled to ``fraction`` (eighth-cell precision)."""
+    fraction = min(1.0, max(0.0, fraction)) if math.isfinite(fraction) else 0.0
+    eighths = round(fraction * width * 8)
+    full, part = divmod(eighths, 8)
+    text = Text("█" * full, style=colour)
+    if part:
+        text.append(EIGHTHS[part], style=colour)
+    text.append("·" * (width - full - (1 if part else 0)), style=TRACK)
+    return text
+
+
+def level_meter(dbfs: float, width: int = 12) -> Text:
+    """Input level from -60 to 0 dBFS: green, yellow above -12, red above -3 (near clipping)."""
+    shown = -60.0 if not math.isfinite(dbfs) else max(-60.0, min(0.0, dbfs))
+    colour = "red" if shown > -3 else "yellow" if shown > -12 else "green"
+    text = Text("level ", style="dim")
+    text.append_text(bar((shown + 60.0) / 60.0, width, colour))
+    text.append(f" {shown:4.0f} dBFS" if shown > -60 else "  -∞ dBFS", style="dim")
+    return text
+
+
+def styled_runs(cells: Iterable[tuple[str, str]]) -> Text:
+    """One Text from (character, style) cells, one span per run of equal style (cheaper to
+    draw than a span per cell)."""
+    text = Text()
+    run, run_style = [], None
+    for char, style in cells:
+        if style != run_style and run:
+            text.append("".join(run), style=run_style or "")
+            run = []
+        run.append(char)
+        run_style = style
+    if run:
+        text.append("".join(run), style=run_style or "")
+    return text
+
+
+class ProbabilityBars:
+    """One bar per class, in the model's label order so bars do not jump between utterances."""
+
+    def __init__(self, labels: Sequence[str], prediction: Prediction | None) -> None:
+        self.labels = labels
+        self.prediction = prediction
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        name = max(len(label) for label in self.labels)
+        return Measurement(name + 16, options.max_width)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        name_w = max(len(label) for label in self.labels)
+        bar_w = max(4, min(40, options.max_width - name_w - 9))
+        probs = self.prediction.probabilities if self.prediction else [0.0] * len(self.labels)
+        best = int(np.argmax(probs)) if self.prediction else -1
+        for i, (label, p) in enumerate(zip(self.labels, probs, strict=True)):
+            winner = i == best
+            line = Text(f"{label:<{name_w}} ", style="bold" if winner else "")
+            line.append_text(bar(p, bar_w, colour_of(label)))
+            line.append(
+                f" {p:4.0%}" if self.prediction else "    -", style="bold" if winner else ""
+            )
+            line.append(" ◀" if winner else "", style=colour_of(label))
+            yield line
+
+
+@dataclass(frozen=True)
+class MoodPoints:
+    now: tuple[float, float] | None
+    now_colour: str
+    trend: tuple[float, float] | None
+    history: tuple[tuple[tuple[float, float], str], ...]  # older points with their colours
+
+
+class MoodGrid:
+    """The arousal/valence plane: dim dots for recent utterances, ○ the smoothed trend,
+    ● the latest utterance. Valence runs left (unpleasant) to right (pleasant), arousal up."""
+
+    def __init__(self, points: MoodPoints, rows: int = 7) -> None:
+        self.points = points
+        self.rows = rows if rows % 2 else rows + 1
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        return Measurement(23, options.max_width)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        width = max(15, min(61, options.max_width))
+        width -= 1 - width % 2  # odd, so the axis sits in the middle
+        mid_col, mid_row = width // 2, self.rows // 2
+        cells: list[list[tuple[str, str]]] = [[(" ", "")] * width for _ in range(self.rows)]
+        for r in range(self.rows):
+            cells[r][mid_col] = ("│", TRACK)
+        cells[mid_row] = [("─", TRACK)] * width
+        cells[mid_row][mid_col] = ("┼", TRACK)
+        cells[0][mid_col] = ("▲", "grey50")
+        cells[mid_row][width - 1] = ("▶", "grey50")
+        bottom = self.rows - 1
+        corners = (
+            (0, "tense", False),
+            (0, "excited", True),
+            (bottom, "low", False),
+            (bottom, "relaxed", True),
+        )
+        for row, word, right in corners:
+            col = width - len(word) if right else 0
+            for k, ch in enumerate(word):
+                cells[row][col + k] = (ch, "grey42 italic")
+
+        def place(point: tuple[float, float], char: str, style: str) -> None:
+            valence, arousal = point
+            col = round((min(1.0, max(-1.0, valence)) + 1) / 2 * (width - 1))
+            row = round((1 - min(1.0, max(-1.0, arousal))) / 2 * (self.rows - 1))
+            cells[row][col] = (char, style)
+
+        for point, colour in self.points.history:
+            place(point, "•", colour)
+        if self.points.trend is not None:
+            place(self.points.trend, "○", "bold white")
+        if self.points.now is not None:
+            place(self.points.now, "●", f"bold {self.points.now_colour}")
+        for row in cells:
+            yield styled_runs(row)
+
+
+def legend(labels: Iterable[str], width: int) -> list[Text]:
+    """Colour key packed into lines no wider than ``width``."""
+    entries = [(f"█ {label}", colour_of(label)) for label in (*labels, UNCERTAIN)]
+    entries.append((f"{LISTENING} listening", "white"))
+    lines: list[Text] = []
+    line = Text()
+    for text, colour in entries:
+        if line.cell_len and line.cell_len + 2 + len(text) > width:
+            lines.append(line)
+            line = Text()
+        if line.cell_len:
+            line.append("  ")
+        line.append(text[0], style=colour)
+        line.append(text[1:], style="grey70")
+    lines.append(line)
+    return lines
+
+
+def band_name(label: str, cells: int) -> str:
+    """What fits inside a band ``cells`` wide: the name, its first three letters, or one."""
+    if cells >= len(label) + 2:
+        return label
+    if label == UNCERTAIN:
+        return "?" if cells >= 1 else ""
+    return label[:3] if cells >= 5 else label[0].upper() if cells >= 2 else ""
+
+
+_TICK_STEPS_S = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 1800, 3600)
+
+
+class TimelineStrip:
+    """The rolling timeline: one character column per ``col_s`` of audio, newest on the right.
+
+    ``heard``: each utterance as a band in its (gated) emotion's colour, named when it is wide
+    enough; ░ marks speech still being listened to. ``trend``: the smoothed emotion leading at
+    that time, its height the smoothed probability. Then a time axis and the colour key.
+    """
+
+    GUTTER = 6  # "heard " / "trend "
+
+    def __init__(
+        self,
+        predictions: Sequence[Prediction],
+        smoothed: Sequence[np.ndarray],
+        labels: Sequence[str],
+        position_s: float,
+        speech_s: float,
+        col_s: float,
+        uncertain_below: float,
+    ) -> None:
+        self.predictions = predictions
+        self.smoothed = smoothed
+        self.labels = labels
+        self.position_s = position_s
+        self.speech_s = speech_s
+        self.col_s = col_s
+        self.uncertain_below = uncertain_below
+
+    def span_s(self, width: int) -> float:
+        return max(1, width - self.GUTTER) * self.col_s
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        width = options.max_width
+        cols = max(1, width - self.GUTTER)
+        t0 = max(0.0, self.position_s - cols * self.col_s)
+        centres = t0 + (np.arange(cols) + 0.5) * self.col_s
+        yield Text("heard ", style="grey58") + self._heard(centres)
+        yield Text("trend ", style="grey58") + self._trend(centres)
+        yield Text(" " * self.GUTTER) + self._axis(t0, cols)
+        yield from legend(self.labels, width)
+
+    def _heard(self, centres: np.ndarray) -> Text:
+        cols = len(centres)
+        chars = [" " if c > self.position_s else SILENCE for c in centres]
+        styles = [TRACK] * cols
+        for prediction in self.predictions:
+            inside = np.flatnonzero((centres >= prediction.start_s) & (centres < prediction.end_s))
+            if not len(inside):
+                continue
+            label = shown_label(prediction, self.uncertain_below)
+            style = str(on_colour(colour_of(label)))
+            first, n = int(inside[0]), len(inside)
+            name = band_name(label, n)
+            offset = first + (n - len(name)) // 2
+            for k in inside:
+                chars[k], styles[k] = " ", style
+            for k, ch in enumerate(name):
+                chars[offset + k] = ch
+        if self.speech_s > 0:
+            listening = (centres >= self.position_s - self.speech_s) & (centres <= self.position_s)
+            for k in np.flatnonzero(listening):
+                chars[k], styles[k] = LISTENING, "white"
+        return styled_runs(zip(chars, styles, strict=True))
+
+    def _trend(self, centres: np.ndarray) -> Text:
+        starts = [p.start_s for p in self.predictions]
+        cells: list[tuple[str, str]] = []
+        for c in centres:
+            k = bisect.bisect_right(starts, c) - 1
+            if k < 0 or c > self.position_s:
+                cells.append((" ", ""))
+                continue
+            state = self.smoothed[k]
+            lead = int(np.argmax(state))
+            # Height: how far the leader stands above chance (1/n) towards certainty (1).
+            chance = 1.0 / len(state)
+            strength = (float(state[lead]) - chance) / (1.0 - chance)
+            height = HEIGHTS[max(0, min(7, math.ceil(strength * 8) - 1))]
+            cells.append((height, colour_of(self.labels[lead])))
+        return styled_runs(cells)
+
+    def _axis(self, t0: float, cols: int) -> Text:
+        step = next((s for s in _TICK_STEPS_S if s / self.col_s >= 10), _TICK_STEPS_S[-1])
+        chars = [" "] * cols
+        tick = math.ceil(t0 / step) * step
+        while (col := int((tick - t0) / self.col_s)) < cols:
+            label = "╵" + clock(tick)
+            if col + len(label) <= cols:
+                chars[col : col + len(label)] = label
+            tick += step
+        return Text("".join(chars), style="grey50")
+
+
+def mood_points(
+    predictions: Sequence[Prediction],
+    smoothed: Sequence[np.ndarray],
+    uncertain_below: float,
+    history: int = 8,
+) -> MoodPoints:
+    """Where the last utterances, the trend and the latest utterance sit on the mood plane."""
+    if not predictions:
+        return MoodPoints(None, "white", None, ())
+    last = predictions[-1]
+    older = []
+    for p in predictions[-history - 1 : -1]:
+        point = affect(p.labels, p.probabilities)
+        if point is not None:
+            older.append((point, colour_of(shown_label(p, uncertain_below))))
+    return MoodPoints(
+        now=affect(last.labels, last.probabilities),
+        now_colour=colour_of(shown_label(last, uncertain_below)),
+        trend=affect(last.labels, smoothed[-1].tolist()),
+        history=tuple(older),
+    )
+
+
+def mood_caption(points: MoodPoints) -> list[Text]:
+    """Two lines under the mood grid: the latest point in numbers and words, and the trend's."""
+    if points.now is None:
+        return [Text("waiting for speech…", style="dim"), Text("")]
+    lines = []
+    for mark, name, point, colour in (
+        ("●", "now  ", points.now, points.now_colour),
+        ("○", "trend", points.trend, "white"),
+    ):
+        line = Text.assemble((f"{mark} ", colour), (f"{name} ", "grey70"))
+        if point is not None:
+            line.append(f"{mood_word(*point):<8}", style="bold")
+            line.append(f" ({point[0]:+.2f}, {point[1]:+.2f})", style="grey58")
+        line.no_wrap, line.overflow = True, "ellipsis"
+        lines.append(line)
+    return lines

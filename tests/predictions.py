@@ -1,0 +1,41 @@
+"""Hand-made predictions with known probabilities, for the view, sink and report tests."""
+
+from __future__ import annotations
+
+from streamer.pipeline import Snapshot
+from streamer.results import Prediction
+
+LABELS = ("neutral", "happy", "sad", "angry")
+
+
+def prediction(
+    start_s: float, end_s: float, probabilities: tuple[float, ...], labels=LABELS
+) -> Prediction:
+    return Prediction(
+        start_s=start_s,
+        end_s=end_s,
+        wall_time="2026-01-01T12:00:00.000+00:00",
+        labels=tuple(labels),
+        probabilities=tuple(probabilities),
+        latency_ms=50.0,
+    )
+
+
+def one_hot(start_s: float, end_s: float, label: str, p: float = 0.85) -> Prediction:
+    rest = (1 - p) / (len(LABELS) - 1)
+    return prediction(start_s, end_s, tuple(p if x == label else rest for x in LABELS))
+
+
+def snapshot(predictions=(), position_s=None, in_speech=False, speech_s=0.0, level_dbfs=-30.0):
+    predictions = tuple(predictions)
+    if position_s is None:
+        position_s = (predictions[-1].end_s if predictions else 0.0) + 1.0
+    return Snapshot(
+        position_s=position_s,
+        level_dbfs=level_dbfs,
+        in_speech=in_speech,
+        speech_s=speech_s,
+        recent=predictions,
+        utterances=len(predictions),
+        latencies_ms=tuple(40.0 + 10 * i for i in range(len(predictions))),
+    )

@@ -1,0 +1,200 @@
+"""ser-report: reading ser-live's timeline back, the summary, and the PNG/HTML files it writes."""
+
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import soundfile as sf
+from predictions import LABELS, one_hot, prediction
+
+from streamer.report.audio import read_audio
+from streamer.report.cli import main
+from streamer.report.summary import summarise
+from streamer.report.timeline import ReportError, read_timeline
+from streamer.sinks.csv_log import CsvSink
+from streamer.sinks.jsonl_log import JsonlSink
+
+CALL = [
+    one_hot(1.0, 4.0, "neutral"),
+    one_hot(5.0, 7.0, "angry", p=0.9),
+    prediction(8.0, 9.0, (0.3, 0.35, 0.2, 0.15)),  # happy, but under the 40 % gate
+    one_hot(10.0, 14.0, "happy"),
+]
+
+
+def write_csv(path, predictions=CALL):
+    sink = CsvSink(path, LABELS)
+    for p in predictions:
+        sink.write(p)
+    sink.close()
+    return path
+
+
+@pytest.fixture
+def call_csv(tmp_path):
+    return write_csv(tmp_path / "call.csv")
+
+
+@pytest.fixture
+def call_wav(tmp_path, rng):
+    t = np.arange(16 * 16000) / 16000
+    audio = (0.3 * np.sin(2 * np.pi * 440 * t) + 0.001 * rng.standard_normal(len(t))).astype(
+        np.float32
+    )
+    path = tmp_path / "call.wav"
+    sf.write(path, audio, 16000)
+    return path
+
+
+def test_reads_back_what_ser_live_wrote(call_csv):
+    timeline = read_timeline(call_csv)
+    assert timeline.labels == LABELS
+    assert [(p.start_s, p.end_s, p.label) for p in timeline.predictions] == [
+        (p.start_s, p.end_s, p.label) for p in CALL
+    ]
+    assert timeline.predictions[2].probabilities == pytest.approx(CALL[2].probabilities)
+
+
+def test_reads_jsonl_and_ignores_columns_added_later(tmp_path):
+    sink = JsonlSink(tmp_path / "call.jsonl", LABELS)
+    for p in CALL:
+        sink.write(p)
+    sink.close()
+    assert len(read_timeline(tmp_path / "call.jsonl").predictions) == len(CALL)
+    csv_path = tmp_path / "wider.csv"
+    csv_path.write_text(
+        "start_s,end_s,speaker,p_calm,p_sad,latency_ms,p_note_free\n"
+        "0.5,1.5,A,0.7,0.3,12,\n".replace("p_note_free", "note")
+    )
+    timeline = read_timeline(csv_path)
+    assert timeline.labels == ("calm", "sad")
+    assert timeline.predictions[0].label == "calm"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("", "empty file"),
+        ("when,what\n1,2\n", "no start_s column"),
+        ("start_s,end_s,label\n1,2,sad\n", "needs p_<label> probability columns"),
+        ("start_s,end_s,p_a,p_b\n1,x,0.5,0.5\n", "line 2: end_s is not a number ('x')"),
+        ("start_s,end_s,p_a,p_b\n3,2,0.5,0.5\n", "line 2: times must satisfy"),
+        ("start_s,end_s,p_a,p_b\n1,2,0.5\n", "line 2: 3 fields, the header has 4"),
+        ("start_s,end_s,p_a,p_b\n1,2,1.5,0.5\n", "probabilities must lie in 0..1"),
+    ],
+)
+def test_malformed_timelines_are_one_line_errors_and_exit_2(tmp_path, capsys, content, message):
+    path = tmp_path / "bad.csv"
+    path.write_text(content)
+    with pytest.raises(ReportError, match=re.escape(message)):
+        read_timeline(path)
+    assert main([str(path), "-o", str(tmp_path / "r.png")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("ser-report: error:") and message in err[0]
+    assert not (tmp_path / "r.png").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["/nonexistent/call.csv", "-o", "r.png"], "file not found"),
+        (["CSV", "-o", "r.txt"], "unknown report type"),
+        (["CSV", "--audio", "/nonexistent/call.wav", "-o", "r.png"], "audio file not found"),
+        (["CSV", "--audio", "CSV", "-o", "r.png"], "not a readable audio file"),
+    ],
+)
+def test_bad_inputs_are_one_line_errors_and_exit_2(call_csv, tmp_path, capsys, args, message):
+    args = [
+        str(call_csv) if a == "CSV" else str(tmp_path / a) if a.startswith("r.") else a
+        for a in args
+    ]
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0]
+
+
+def test_the_output_is_required(call_csv, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main([str(call_csv)])
+    assert exit_.value.code == 2
+    assert "required: -o/--output" in capsys.readouterr().err
+
+
+def test_summary_counts_talk_time_per_shown_emotion():
+    summary = summarise(CALL, duration_s=16.0, uncertain_below=0.4)
+    # Talk time: neutral 3 s, angry 2 s, uncertain 1 s, happy 4 s -> 10 s.
+    assert dict(summary.shares) == pytest.approx(
+        {"happy": 0.4, "neutral": 0.3, "angry": 0.2, "uncertain": 0.1}
+    )
+    assert summary.shares[0][0] == "happy"
+    assert summary.speech_s == pytest.approx(10.0) and summary.uncertain == 1
+    text = "\n".join(summary.lines())
+    assert "Mostly happy (40% of talk time), then neutral 30%, angry 20%, uncertain 10%." in text
+    assert "1 of 4 under 40% shown as uncertain" in text
+    assert "Clearest moment: angry at 0:05.0–0:07.0 (90%)" in text
+    # First third of talk time: neutral (3 s) and angry (2 s), duration-weighted; last: happy.
+    assert (
+        "Mood: started tense (valence -0.23, arousal +0.31), "
+        "ended excited (valence +0.65, arousal +0.32)." in text
+    )
+
+
+def test_audio_is_reduced_to_an_envelope_and_a_spectrogram(call_wav):
+    view = read_audio(call_wav)
+    assert view.duration_s == pytest.approx(16.0)
+    assert view.envelope_max.max() == pytest.approx(0.3, abs=0.05)
+    assert view.envelope_min.min() == pytest.approx(-0.3, abs=0.05)
+    loudest = view.spectrogram_hz[np.argmax(view.spectrogram_db.mean(axis=1))]
+    assert loudest == pytest.approx(440, abs=16000 / 512)
+    assert view.spectrogram_hz[-1] <= 8000
+
+
+def test_png_report_of_a_call(call_csv, call_wav, tmp_path, capsys):
+    out = tmp_path / "report.png"
+    assert main([str(call_csv), "--audio", str(call_wav), "-o", str(out)]) == 0
+    data = out.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    assert width == 1500 and height > 900
+    assert "wrote" in capsys.readouterr().out
+
+
+def test_html_report_is_one_self_contained_file(call_csv, call_wav, tmp_path):
+    out = tmp_path / "report.html"
+    assert main([str(call_csv), "--audio", str(call_wav), "-o", str(out), "--title", "Call 7"]) == 0
+    page = out.read_text()
+    assert page.startswith("<!DOCTYPE html>") and "<title>Call 7</title>" in page
+    assert 'src="data:image/png;base64,' in page
+    assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", page, re.IGNORECASE)
+    assert "http://" not in page and "https://" not in page
+    assert "<link" not in page and "<script" not in page
+    assert "Mostly happy (40% of talk time)" in page
+    assert page.count("<tr>") == 1 + 4 + 1 + 4  # share table and utterance table, with headers
+
+
+@pytest.mark.parametrize("suffix", [".png", ".html"])
+def test_empty_timeline_reports_no_speech(tmp_path, call_wav, suffix, capsys):
+    empty = write_csv(tmp_path / "empty.csv", [])
+    out = tmp_path / f"report{suffix}"
+    assert main([str(empty), "--audio", str(call_wav), "-o", str(out)]) == 0
+    assert out.stat().st_size > 1000
+    if suffix == ".html":
+        assert "No speech was detected in this 0:16 recording." in out.read_text()
+    assert "0 utterances" in capsys.readouterr().out
+
+
+def test_missing_matplotlib_says_how_to_install_it(call_csv, tmp_path, monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib -> ImportError
+    assert main([str(call_csv), "-o", str(tmp_path / "r.png")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "pip install 'ser-live[plots]'" in err[0]
+
+
+def test_the_live_path_never_imports_matplotlib():
+    code = (
+        "import sys, streamer.cli, streamer.ui, streamer.emotions, streamer.report.cli; "
+        "sys.exit('matplotlib' in sys.modules)"
+    )
+    assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 0

@@ -1,0 +1,102 @@
+"""Logs and headless lines: JSONL carries the CSV's fields; stdout lines are gated and greppable."""
+
+import csv
+import io
+import json
+import re
+
+import pytest
+import soundfile as sf
+from predictions import LABELS, one_hot, prediction
+from synth import SR, speech_and_silence
+
+from streamer.cli import main
+from streamer.sinks.console_lines import LineSink, format_line
+from streamer.sinks.csv_log import CsvSink
+from streamer.sinks.jsonl_log import JsonlSink
+
+LINE = re.compile(
+    r"^ *\d+\.\d\d- *\d+\.\d\d s  emotion=(\S+) +conf=(\d\.\d\d)  "
+    r"valence=([+-]\d\.\d\d) arousal=([+-]\d\.\d\d)  \[(\S+=\d\.\d\d ?)+\]$"
+)
+
+
+def test_a_line_names_the_emotion_its_confidence_mood_and_runners_up():
+    line = format_line(prediction(1.5, 3.25, (0.1, 0.2, 0.05, 0.65)), uncertain_below=0.4)
+    # valence = .1*0 + .2*.85 + .05*-.8 + .65*-.6 = -0.26; arousal = .2*.35 + .05*-.4 + .65*.8
+    assert line == (
+        "    1.50-    3.25 s  emotion=angry      conf=0.65  valence=-0.26 arousal=+0.57  "
+        "[angry=0.65 happy=0.20 neutral=0.10]"
+    )
+    assert LINE.match(line)
+
+
+def test_lines_below_the_gate_say_uncertain_and_keep_the_numbers():
+    line = format_line(prediction(0, 1, (0.3, 0.35, 0.2, 0.15)), uncertain_below=0.4)
+    match = LINE.match(line)
+    assert match and match.group(1) == "uncertain" and match.group(2) == "0.35"
+    assert "[happy=0.35" in line
+
+
+def test_line_sink_writes_one_flushed_line_per_prediction():
+    stream = io.StringIO()
+    sink = LineSink(0.4, stream)
+    for p in (one_hot(0, 1, "sad"), one_hot(2, 3, "happy")):
+        sink.write(p)
+    lines = stream.getvalue().splitlines()
+    assert [LINE.match(line).group(1) for line in lines] == ["sad", "happy"]
+
+
+def test_jsonl_objects_carry_exactly_the_csv_fields(tmp_path):
+    predictions = [one_hot(0.5, 2.0, "angry"), prediction(3.0, 4.0, (0.3, 0.35, 0.2, 0.15))]
+    csv_sink, jsonl_sink = (
+        CsvSink(tmp_path / "t.csv", LABELS),
+        JsonlSink(tmp_path / "t.jsonl", LABELS),
+    )
+    for p in predictions:
+        csv_sink.write(p)
+        jsonl_sink.write(p)
+    csv_sink.close()
+    jsonl_sink.close()
+    with open(tmp_path / "t.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    records = [json.loads(line) for line in (tmp_path / "t.jsonl").read_text().splitlines()]
+    assert len(records) == len(rows) == 2
+    for row, record in zip(rows, records, strict=True):
+        assert list(record) == list(row)  # same fields, same order
+        assert record["label"] == row["label"]
+        for key in row:
+            if key not in ("label", "wall_time"):
+                assert record[key] == pytest.approx(float(row[key]))
+    # Below the gate the logs still hold the arg-max, never "uncertain".
+    assert records[1]["label"] == "happy" and records[1]["confidence"] == 0.35
+
+
+def test_cli_writes_jsonl_alongside_csv(tmp_path, linear_model, capsys):
+    audio, truth = speech_and_silence(
+        [("silence", 0.8), ("speech", 1.5), ("silence", 1.0), ("speech", 1.2), ("silence", 1.0)]
+    )
+    wav = tmp_path / "call.wav"
+    sf.write(wav, audio, SR)
+    args = ["--input", str(wav), "--no-ui", "--model", str(linear_model)]
+    out_csv, out_jsonl = tmp_path / "t.csv", tmp_path / "t.jsonl"
+    assert main([*args, "--csv", str(out_csv), "--jsonl", str(out_jsonl)]) == 0
+    with open(out_csv, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    records = [json.loads(line) for line in out_jsonl.read_text().splitlines()]
+    assert len(records) == len(rows) == len(truth)
+    assert [r["start_s"] for r in records] == [float(row["start_s"]) for row in rows]
+    stdout = capsys.readouterr().out.splitlines()
+    assert len(stdout) == len(truth) and all(LINE.match(line) for line in stdout)
+
+
+def test_cli_screenshot_saves_the_last_frame(tmp_path, linear_model, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "90")
+    audio, _ = speech_and_silence([("silence", 0.5), ("speech", 1.5), ("silence", 1.0)])
+    wav = tmp_path / "call.wav"
+    sf.write(wav, audio, SR)
+    shot = tmp_path / "live.svg"
+    args = ["--input", str(wav), "--no-ui", "--model", str(linear_model)]
+    assert main([*args, "--screenshot", str(shot)]) == 0
+    svg = shot.read_text()
+    assert svg.startswith("<svg") and "timeline" in svg and "utterances&#160;1" in svg
