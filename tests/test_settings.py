@@ -1,7 +1,7 @@
 import dataclasses
-import tomllib
 
 import pytest
+import tomllib
 
 from streamer.settings import DEFAULT_CONFIG, Settings, SettingsError, load_settings
 
