@@ -1,9 +1,14 @@
 import dataclasses
 
 import pytest
-import tomllib
 
-from streamer.settings import DEFAULT_CONFIG, Settings, SettingsError, load_settings
+from streamer.settings import (
+    DEFAULT_CONFIG,
+    Settings,
+    SettingsError,
+    load_settings,
+    tomllib,  # the stdlib module, or tomli on Python 3.10
+)
 
 
 def test_shipped_config_sets_every_field_and_nothing_else():
