@@ -1,0 +1,149 @@
+"""Frame-level spectral and temporal descriptors, vectorised over all frames at once.
+
+Spectra arrive as (n_bins, T): bins along rows, so band reductions run over contiguous rows.
+Definitions follow librosa at the same STFT parameters for what both have: centroid, bandwidth
+and roll-off on the magnitude spectrum, flatness on the power spectrum, contrast on octave
+sub-bands of the magnitude, chroma from the power spectrum (max-normalised), RMS and
+zero-crossing rate on the unwindowed frames. Reductions call the ufuncs directly
+(``np.maximum.reduce`` rather than ``.max()``): the method wrappers cost microseconds each.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .plan import ROLLOFF_BLOCK, Plan, triangle
+from .stft import frame_view
+
+AMIN = 1e-10  # power floor before logs (librosa's amin)
+TINY = float(np.finfo(np.float32).tiny)
+DB_PER_NEPER = float(10.0 / np.log(10.0))
+
+
+def power_db(power: np.ndarray) -> np.ndarray:
+    """10*log10(max(power, 1e-10)): librosa.power_to_db(ref=1, amin=1e-10, top_db=None)."""
+    out = np.maximum(power, np.float32(AMIN))
+    np.log(out, out=out)
+    out *= np.float32(DB_PER_NEPER)
+    return out
+
+
+def deltas(x: np.ndarray, taps: np.ndarray) -> np.ndarray:
+    """Savitzky-Golay derivatives of x's rows along time with edge repeat, one per row of
+    ``taps``: (len(taps), *x.shape), as librosa.feature.delta(x, width, order=k + 1,
+    mode='nearest'). The taps of a derivative are (anti)symmetric, so each pair of mirrored
+    neighbours costs one add and one multiply-add."""
+    n_out, width = taps.shape
+    half = width // 2
+    rows, n = x.shape
+    padded = np.empty((rows, n + 2 * half), dtype=np.float32)
+    padded[:, half : half + n] = x
+    padded[:, :half] = x[:, :1]
+    padded[:, half + n :] = x[:, -1:]
+    out = np.zeros((n_out, rows, n), dtype=np.float32)
+    for k in range(n_out):
+        odd = (k + 1) % 2 == 1  # odd derivative order: antisymmetric taps
+        if not odd and taps[k, half] != 0:
+            out[k] = taps[k, half] * x
+        for j in range(1, half + 1):
+            after, before = padded[:, half + j : half + j + n], padded[:, half - j : half - j + n]
+            pair = after - before if odd else after + before
+            pair *= taps[k, half + j]
+            out[k] += pair
+    return out
+
+
+def rms(frames: np.ndarray) -> np.ndarray:
+    """Root mean square of each unwindowed analysis window (librosa.feature.rms on y)."""
+    return np.sqrt(np.einsum("ij,ij->i", frames, frames) * np.float32(1.0 / frames.shape[1]))
+
+
+def zero_crossing_rate(padded: np.ndarray, plan: Plan, count: int) -> np.ndarray:
+    """Sign changes per sample inside each analysis window; |x| <= 1e-10 counts as positive
+    (librosa's zero_crossings(threshold=1e-10, zero_pos=True), divided by the window length)."""
+    config = plan.config
+    negative = padded < -1e-10
+    crossing = np.not_equal(negative[1:], negative[:-1]).view(np.uint8)  # between k and k+1
+    win = config.win_length
+    windows = frame_view(crossing, win - 1, config.hop_length, count, start=plan.offset)
+    counts = np.add.reduce(windows, axis=1, dtype=np.int32)
+    return counts.astype(np.float32) * np.float32(1.0 / win)
+
+
+def shape_descriptors(
+    magnitude: np.ndarray, plan: Plan
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Centroid, bandwidth (p=2) and roll-off, in Hz, from the (n_bins, T) magnitude."""
+    total, first, second = plan.magnitude_proj @ magnitude  # sum S, sum f S, sum f^2 S
+    scale = np.float32(1.0) / np.where(total > TINY, total, np.float32(1.0))
+    centroid = first * scale
+    spread = second * scale
+    spread -= centroid * centroid
+    np.maximum(spread, 0.0, out=spread)
+    return centroid, np.sqrt(spread), rolloff(magnitude, total, plan)
+
+
+def rolloff(magnitude: np.ndarray, total: np.ndarray, plan: Plan) -> np.ndarray:
+    """Lowest bin frequency whose cumulative magnitude reaches rolloff_percent of the total.
+
+    The cumulative sum over bins is built from blocks of ROLLOFF_BLOCK bins: running sums inside
+    every block (one batched product with a small triangle) plus the sums of earlier blocks.
+    """
+    n_bins, count = magnitude.shape
+    n_blocks = n_bins // ROLLOFF_BLOCK
+    whole = n_blocks * ROLLOFF_BLOCK
+    blocks = magnitude[:whole].reshape(n_blocks, ROLLOFF_BLOCK, count)
+    cumulative = np.empty((n_bins, count), dtype=np.float32)
+    inside = cumulative[:whole].reshape(n_blocks, ROLLOFF_BLOCK, count)
+    np.matmul(triangle(ROLLOFF_BLOCK), blocks, out=inside)
+    ends = inside[:, -1]  # (n_blocks, T) block totals -> sums of all earlier blocks
+    inside[1:] += (triangle(n_blocks - 1) @ ends[:-1])[:, None, :]
+    if whole < n_bins:
+        tail = triangle(n_bins - whole) @ magnitude[whole:]
+        tail += cumulative[whole - 1]
+        cumulative[whole:] = tail
+    threshold = np.float32(plan.config.rolloff_percent) * total
+    below = np.less(cumulative, threshold).view(np.uint8)
+    index = np.add.reduce(below, axis=0, dtype=np.int32)  # ~4x faster than count_nonzero
+    np.minimum(index, n_bins - 1, out=index)
+    return (index * plan.hz_per_bin).astype(np.float32)
+
+
+def flatness(log_power_mean: np.ndarray, power_mean: np.ndarray) -> np.ndarray:
+    """Geometric over arithmetic mean of the power spectrum (floored at 1e-10)."""
+    return np.exp(log_power_mean) / np.maximum(power_mean, np.float32(AMIN))
+
+
+def contrast(magnitude: np.ndarray, plan: Plan) -> np.ndarray:
+    """(n_bands + 1, T) octave-band spectral contrast in dB (librosa.feature.spectral_contrast
+    on |X|, without its utterance-wide top_db clamp)."""
+    bands = plan.contrast
+    peak = np.empty((len(bands), magnitude.shape[1]), dtype=np.float32)
+    valley = np.empty_like(peak)
+    for b, band in enumerate(bands):
+        sub = magnitude[band.start : band.stop]
+        if band.k == 1:
+            np.maximum.reduce(sub, axis=0, out=peak[b])
+            np.minimum.reduce(sub, axis=0, out=valley[b])
+        else:
+            ordered = np.sort(sub, axis=0)
+            valley[b] = np.add.reduce(ordered[: band.k], axis=0) * np.float32(1.0 / band.k)
+            peak[b] = np.add.reduce(ordered[-band.k :], axis=0) * np.float32(1.0 / band.k)
+    out = power_db(peak)
+    out -= power_db(valley)
+    return out
+
+
+def chroma(raw: np.ndarray) -> np.ndarray:
+    """Max-normalise (n_chroma, T) chroma energies per frame (frames without energy stay 0)."""
+    top = np.maximum.reduce(raw, axis=0)
+    return raw * (np.float32(1.0) / np.where(top > TINY, top, np.float32(1.0)))
+
+
+def flux(log_mel_db: np.ndarray, out: np.ndarray) -> None:
+    """Mean positive change of the dB log-mel from the previous frame (0 for the first)."""
+    out[0] = 0.0
+    if log_mel_db.shape[1] > 1:
+        rise = log_mel_db[:, 1:] - log_mel_db[:, :-1]
+        np.maximum(rise, 0.0, out=rise)
+        out[1:] = np.add.reduce(rise, axis=0) * np.float32(1.0 / log_mel_db.shape[0])

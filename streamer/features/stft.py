@@ -1,0 +1,71 @@
+"""Input conditioning and the one short-time Fourier transform everything spectral shares."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import fft as sfft
+
+from .plan import Plan
+
+
+def prepare(samples: np.ndarray, remove_dc: bool) -> np.ndarray:
+    """1-D float32; non-finite samples become 0 / +-1; the mean is removed if asked."""
+    x = np.asarray(samples, dtype=np.float32).reshape(-1)
+    if x.size == 0:
+        return x
+    with np.errstate(invalid="ignore", over="ignore"):  # inf + -inf: handled just below
+        mean = float(np.add.reduce(x)) / x.size  # pairwise float32 sum: plenty for DC
+    if not np.isfinite(mean):
+        x = np.nan_to_num(x, nan=0.0, posinf=1.0, neginf=-1.0)
+        mean = float(np.add.reduce(x)) / x.size
+    if remove_dc and mean != 0.0:
+        return x - np.float32(mean)
+    return x
+
+
+def n_frames(n_samples: int, hop_length: int) -> int:
+    """Centred frames, librosa's count: 1 + n // hop (at least one frame, even for no input)."""
+    return 1 + n_samples // hop_length
+
+
+def frame_view(signal: np.ndarray, length: int, hop: int, count: int, start: int = 0) -> np.ndarray:
+    """(count, length) view of signal[start + t*hop : start + t*hop + length], no copy.
+
+    ``signal`` must be 1-D and contiguous; numpy checks that every frame lies inside it.
+    """
+    step = signal.itemsize
+    return np.ndarray(
+        (count, length), signal.dtype, buffer=signal, offset=start * step,
+        strides=(hop * step, step),
+    )
+
+
+@dataclass(frozen=True)
+class Spectrogram:
+    padded: np.ndarray  # signal with n_fft//2 zeros each side (and more at the end if needed)
+    frames: np.ndarray  # (T, win_length) view of the unwindowed analysis windows
+    magnitude: np.ndarray  # (n_bins, T) float32 |X|, bins along rows
+    power: np.ndarray  # (n_bins, T) float32 |X|^2
+
+
+def stft(x: np.ndarray, plan: Plan) -> Spectrogram:
+    """Centred, zero-padded STFT with a periodic Hann window of win_length inside n_fft."""
+    config = plan.config
+    n_fft, hop, win = config.n_fft, config.hop_length, config.win_length
+    count = n_frames(x.size, hop)
+    pad = n_fft // 2
+    padded = np.zeros(max(x.size + 2 * pad, (count - 1) * hop + n_fft), dtype=np.float32)
+    padded[pad : pad + x.size] = x
+    frames = frame_view(padded, win, hop, count, start=plan.offset)
+    if win == n_fft:
+        buffer = frames * plan.window
+    else:
+        buffer = np.zeros((count, n_fft), dtype=np.float32)
+        np.multiply(frames, plan.window, out=buffer[:, plan.offset : plan.offset + win])
+    spectrum = sfft.rfft(buffer, axis=1, overwrite_x=True)
+    magnitude = np.abs(spectrum).T.copy()
+    return Spectrogram(
+        padded=padded, frames=frames, magnitude=magnitude, power=np.square(magnitude)
+    )

@@ -1,0 +1,58 @@
+"""eGeMAPS-style voice-quality descriptors, frame-level and vectorised.
+
+Jitter and shimmer are frame-level approximations (no cycle-by-cycle waveform marking), on the
+pitch-frame grid: a RAP-like relative perturbation of the period (jitter) and of the frame level
+in dB (shimmer) against the mean of the two neighbouring pitch frames, defined where three
+consecutive pitch frames are voiced and 0 elsewhere (0 is never a measured value in real audio,
+so the voiced-only statistics skip it). The neighbour mean, rather than the previous frame,
+keeps a steady glide or level ramp from reading as perturbation.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+DB_PER_NEPER = float(10.0 / np.log(10.0))
+
+
+
+def jitter(f0_hz: np.ndarray, voiced: np.ndarray) -> np.ndarray:
+    """Relative period perturbation |T - (T_prev + T_next) / 2| / T."""
+    period = 1.0 / np.maximum(f0_hz, np.float32(1e-3))
+    return _perturbation(period, voiced, relative=True)
+
+
+def shimmer_db(level_db: np.ndarray, voiced: np.ndarray) -> np.ndarray:
+    """Level perturbation |L - (L_prev + L_next) / 2| in dB."""
+    return _perturbation(level_db, voiced, relative=False)
+
+
+def _perturbation(x: np.ndarray, voiced: np.ndarray, relative: bool) -> np.ndarray:
+    out = np.zeros(x.shape[0], dtype=np.float32)
+    if x.shape[0] < 3:
+        return out
+    defined = voiced[:-2] & voiced[1:-1] & voiced[2:]
+    centre = x[1:-1]
+    deviation = np.abs(centre - 0.5 * (x[:-2] + x[2:]))
+    if relative:
+        deviation = deviation / np.maximum(centre, np.float32(1e-9))
+    out[1:-1] = np.where(defined, deviation, np.float32(0.0))
+    return out
+
+
+def loudness(log_mel_db: np.ndarray, exponent: float) -> np.ndarray:
+    """Sum over the (n_mels, T) mel bands of band power ** exponent (Stevens' power law),
+    computed from the dB log-mel as exp(exponent * ln P)."""
+    return np.exp(log_mel_db * np.float32(exponent / DB_PER_NEPER)).sum(axis=0)
+
+
+def alpha_ratio_db(low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """Energy 50-1000 Hz over 1-5 kHz, in dB."""
+    return 10.0 * np.log10(np.maximum(low, 1e-10) / np.maximum(high, 1e-10))
+
+
+def hammarberg_db(power: np.ndarray, low_bins: slice, high_bins: slice) -> np.ndarray:
+    """Strongest bin 0-2 kHz over strongest bin 2-5 kHz of the (n_bins, T) power, in dB."""
+    low = power[low_bins].max(axis=0)
+    high = power[high_bins].max(axis=0)
+    return 10.0 * np.log10(np.maximum(low, 1e-10) / np.maximum(high, 1e-10))

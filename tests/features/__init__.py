@@ -1,0 +1,1 @@
+"""Helpers for the feature-extractor tests (test_features_*.py)."""

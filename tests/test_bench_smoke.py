@@ -1,0 +1,21 @@
+"""The feature benchmark runs end to end and ends with its summary line."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_feature_bench_quick_prints_speedup_line():
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "features.py"), "--quick", "--no-opensmile"],
+        capture_output=True, text=True, timeout=300, cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert re.fullmatch(r"speedup_vs_librosa: \d+(\.\d+)?", lines[-1]), lines[-1]
+    assert any(line.startswith("ours_4s_ms: ") for line in lines)
