@@ -15,6 +15,7 @@ The graph must output a float tensor named ``probabilities`` of shape (N, len(la
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,11 +85,13 @@ def check_compatible(info: ModelInfo, origin: str) -> None:
 
 
 def _spec_version(spec: str) -> str:
+    """``name vVERSION #digest``; the digest tells specs apart even if a version was not bumped."""
+    digest = hashlib.sha1(spec.encode()).hexdigest()[:8]
     try:
         parsed = json.loads(spec)
-        return f"{parsed.get('name', '?')} v{parsed.get('version', '?')}"
+        return f"{parsed.get('name', '?')} v{parsed.get('version', '?')} #{digest}"
     except (ValueError, AttributeError):
-        return "(unreadable spec)"
+        return f"(unreadable spec) #{digest}"
 
 
 class Classifier:

@@ -1,0 +1,77 @@
+"""Audio loading for training: any corpus file -> 16 kHz mono float32, cut like a live utterance.
+
+Both steps reuse the live code so that training sees what ser-live sees: the sources' downmix
+and soxr resampler, then the live VAD segmenter (its pre-roll, hang-over and minimum length from
+config.toml) instead of a separate trimming rule. Corpus clips carry up to a second or more of
+studio silence that a live utterance never has.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from streamer.features import SAMPLE_RATE
+from streamer.segmenter import Segmenter
+from streamer.settings import load_settings
+from streamer.sources.resample import StreamResampler, downmix
+from streamer.vad import FrameVad
+
+_FALLBACK_TOP_DB = 40.0
+_FALLBACK_MARGIN_S = 0.3
+_FRAME = 480  # 30 ms at 16 kHz
+
+
+@lru_cache(maxsize=1)
+def _segmenter_settings():
+    settings = load_settings()
+    return settings.vad, settings.segmenter
+
+
+def preparation_key() -> str:
+    """Everything that shapes a prepared clip; part of the feature cache key."""
+    vad, seg = _segmenter_settings()
+    return json.dumps({"vad": vars(vad), "segmenter": vars(seg), "version": 2}, sort_keys=True)
+
+
+def load(path: Path, trim: bool = True) -> np.ndarray:
+    samples, rate = sf.read(str(path), dtype="float32", always_2d=True)
+    mono = StreamResampler(int(rate), SAMPLE_RATE).process(downmix(samples), last=True)
+    mono = np.ascontiguousarray(mono, dtype=np.float32)
+    return cut_like_live(mono) if trim else mono
+
+
+def cut_like_live(samples: np.ndarray) -> np.ndarray:
+    """From the first live utterance's start to the last one's end, as the segmenter cuts them.
+
+    A clip in which the VAD hears nothing (e.g. a whispered or very quiet take) falls back to an
+    energy trim, so no labelled clip is silently lost from training.
+    """
+    vad_settings, seg_settings = _segmenter_settings()
+    segmenter = Segmenter(
+        FrameVad(SAMPLE_RATE, vad_settings.frame_ms, vad_settings.aggressiveness), seg_settings
+    )
+    utterances = segmenter.feed(samples) + segmenter.flush()
+    if not utterances:
+        return trim_silence(samples)
+    start = int(round(utterances[0].start_s * SAMPLE_RATE))
+    stop = int(round(utterances[-1].end_s * SAMPLE_RATE))
+    return samples[start:stop].astype(np.float32)
+
+
+def trim_silence(samples: np.ndarray, top_db: float = _FALLBACK_TOP_DB) -> np.ndarray:
+    """Cut leading/trailing audio more than ``top_db`` below the loudest 30 ms frame."""
+    n = len(samples) // _FRAME
+    if n < 2:
+        return samples.astype(np.float32)
+    frames = samples[: n * _FRAME].reshape(n, _FRAME)
+    db = 10.0 * np.log10(np.mean(frames.astype(np.float64) ** 2, axis=1) + 1e-12)
+    voiced = np.flatnonzero(db > db.max() - top_db)
+    margin = int(_FALLBACK_MARGIN_S * SAMPLE_RATE)
+    start = max(0, voiced[0] * _FRAME - margin)
+    stop = min(len(samples), (voiced[-1] + 1) * _FRAME + margin)
+    return samples[start:stop].astype(np.float32)

@@ -1,0 +1,113 @@
+"""Clips + features + fold assignment + augmented copies, in the layout the trainers consume."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from training import cache, evaluate
+from training.corpora import Clip, labels_in
+
+
+@dataclass
+class Dataset:
+    clips: list[Clip]
+    labels: tuple[str, ...]
+    y: np.ndarray  # label index per clip
+    fold: np.ndarray  # outer fold per clip
+    vectors: np.ndarray  # (n_clips, D)
+    frames: list[np.ndarray] | None
+    aug_parent: np.ndarray  # clip index of every augmented copy
+    aug_vectors: np.ndarray  # (n_aug, D)
+    aug_frames: list[np.ndarray] | None
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.labels)
+
+
+@dataclass
+class TrainData:
+    """Rows a trainer may fit on: original clips first, then augmented copies.
+
+    ``group`` is the outer fold of each row's clip; trainers build inner validation folds from it,
+    so a speaker (and its copies, and the babble made from its fold-mates) stays on one side.
+    """
+
+    vectors: np.ndarray
+    frames: list[np.ndarray] | None
+    y: np.ndarray
+    group: np.ndarray
+    is_aug: np.ndarray
+    n_classes: int
+
+
+def build(
+    clips: Sequence[Clip],
+    n_folds: int,
+    seed: int,
+    n_aug: int,
+    cache_dir: Path | None,
+    want_frames: bool,
+    labels: tuple[str, ...] | None = None,
+    show_progress: bool = True,
+) -> Dataset:
+    clips = list(clips)
+    labels = labels or labels_in(clips)
+    fold = evaluate.speaker_folds(clips, n_folds, seed)
+    jobs = [cache.Job(c.path) for c in clips]
+    base = cache.extract_jobs(
+        jobs, cache_dir, want_frames, description="clips", show_progress=show_progress
+    )
+    aug_jobs: list[cache.Job] = []
+    parents: list[int] = []
+    for i, clip in enumerate(clips):
+        sources = tuple(clips[j].path for j in evaluate.babble_sources(clips, fold, i, seed))
+        for k in range(1, n_aug + 1):
+            aug_jobs.append(cache.Job(clip.path, variant=k, seed=seed, babble=sources))
+            parents.append(i)
+    if aug_jobs:
+        aug = cache.extract_jobs(
+            aug_jobs,
+            cache_dir,
+            want_frames,
+            description="augmented copies",
+            show_progress=show_progress,
+        )
+        aug_vectors, aug_frames = aug.vectors, aug.frames
+    else:
+        aug_vectors = np.zeros((0, base.vectors.shape[1]), np.float32)
+        aug_frames = [] if want_frames else None
+    return Dataset(
+        clips=clips,
+        labels=labels,
+        y=np.array([labels.index(c.label) for c in clips]),
+        fold=fold,
+        vectors=base.vectors,
+        frames=base.frames,
+        aug_parent=np.array(parents, dtype=int),
+        aug_vectors=aug_vectors,
+        aug_frames=aug_frames,
+    )
+
+
+def train_data(ds: Dataset, rows: np.ndarray, aug_rows: np.ndarray) -> TrainData:
+    frames = None
+    if ds.frames is not None and ds.aug_frames is not None:
+        frames = [ds.frames[i] for i in rows] + [ds.aug_frames[i] for i in aug_rows]
+    parents = ds.aug_parent[aug_rows]
+    return TrainData(
+        vectors=np.concatenate([ds.vectors[rows], ds.aug_vectors[aug_rows]]),
+        frames=frames,
+        y=np.concatenate([ds.y[rows], ds.y[parents]]),
+        group=np.concatenate([ds.fold[rows], ds.fold[parents]]),
+        is_aug=np.concatenate([np.zeros(len(rows), bool), np.ones(len(aug_rows), bool)]),
+        n_classes=ds.n_classes,
+    )
+
+
+def all_training(ds: Dataset) -> TrainData:
+    return train_data(ds, np.arange(len(ds.clips)), np.arange(len(ds.aug_parent)))
