@@ -30,20 +30,21 @@ def data_dir() -> Path:
     return root
 
 
+def _corpus(data_dir: Path, name: str, pattern: str) -> Path:
+    path = data_dir / name
+    if not any(path.glob(pattern)):
+        skip_or_fail(f"{name} clips ({pattern}) not found under {path}")
+    return path
+
+
 @pytest.fixture(scope="session")
 def ravdess_dir(data_dir: Path) -> Path:
-    path = data_dir / "ravdess"
-    if not any(path.glob("Actor_*/*.flac")):
-        skip_or_fail(f"RAVDESS not found under {path}")
-    return path
+    return _corpus(data_dir, "ravdess", "Actor_*/*.flac")
 
 
 @pytest.fixture(scope="session")
 def emodb_dir(data_dir: Path) -> Path:
-    path = data_dir / "emodb"
-    if not any(path.glob("*.flac")):
-        skip_or_fail(f"EmoDB not found under {path}")
-    return path
+    return _corpus(data_dir, "emodb", "*.flac")
 
 
 @pytest.fixture(scope="session")
