@@ -24,8 +24,10 @@ def _columns(samples: np.ndarray, p: Plan) -> np.ndarray:
     Rows are filled in ``p.layout.frame_names`` order (checked at the end).
     """
     config = p.config
-    x = stft.prepare(samples, config.remove_dc)
-    spec = stft.stft(x, p)
+    padded, x = stft.prepare_padded(
+        samples, config.remove_dc, config.n_fft, config.hop_length
+    )
+    spec = stft.stft(x, p, padded)
     count = spec.power.shape[1]
     out = np.empty((len(p.layout.frame_names), count), dtype=np.float32)
     row = 0
@@ -64,7 +66,8 @@ def _columns(samples: np.ndarray, p: Plan) -> np.ndarray:
     put(spectral.contrast(spec.magnitude, p))
     put(spectral.chroma(power_sums[:n_chroma]))
     # Pitch and voice quality (pitch frames are every pitch_stride-th STFT frame).
-    track = pitch.track(x, count, p)
+    pad = config.n_fft // 2
+    track = pitch.track(x, count, p, padded[pad - 2 :])
     stride = config.pitch_stride
     voiced = pitch.upsample(track.voiced, count, stride)
     f0_hz = pitch.upsample_f0(track.f0_hz, track.voiced, count, stride)

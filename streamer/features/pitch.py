@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import fft as sfft
 
-from .plan import PitchGeometry, Plan, triangle
+from .plan import PitchGeometry, Plan, strict_upper, triangle
 from .stft import frame_view
 
 HNR_LIMIT_DB = 40.0
@@ -46,31 +46,48 @@ def decimate(x: np.ndarray, factor: int) -> np.ndarray:
     n_out = -(-x.size // 2)
     padded = np.zeros(2 * n_out + 4, dtype=np.float32)
     padded[2 : 2 + x.size] = x
+    return _halve(padded, n_out, np.empty(n_out, dtype=np.float32))
+
+
+def _halve(padded: np.ndarray, n_out: int, out: np.ndarray) -> np.ndarray:
+    """``decimate`` by 2 into ``out`` (n_out samples) from ``padded``: x with 2 zeros before and
+    at least 2 zeros after it (padded[2 + k] = x[k])."""
     even, odd = padded[0::2], padded[1::2]  # even[i + 1] = x[2i], odd[i + 1] = x[2i + 1]
-    y = even[:n_out] + even[2 : n_out + 2]
-    y += np.float32(6.0) * even[1 : n_out + 1]
-    pair = odd[:n_out] + odd[1 : n_out + 1]
+    np.add(even[:n_out], even[2 : n_out + 2], out=out)
+    pair = np.multiply(even[1 : n_out + 1], np.float32(6.0))
+    out += pair
+    np.add(odd[:n_out], odd[1 : n_out + 1], out=pair)
     pair *= np.float32(4.0)
-    y += pair
-    return y
+    out += pair
+    return out
 
 
 DECIMATION_GAIN = {1: 1.0, 2: 16.0}
 
 
-def track(x: np.ndarray, n_frames: int, plan: Plan) -> PitchTrack:
-    """F0, voicing, aperiodicity and HNR at every pitch_stride-th of the n_frames STFT frames."""
+def track(
+    x: np.ndarray, n_frames: int, plan: Plan, zero_padded: np.ndarray | None = None
+) -> PitchTrack:
+    """F0, voicing, aperiodicity and HNR at every pitch_stride-th of the n_frames STFT frames.
+
+    ``zero_padded``, optional: x with at least 2 zeros before and after it, x = zero_padded[2:
+    2 + x.size] (the STFT's padded buffer serves), so decimation needs no copy of its own."""
     config = plan.config
     g = plan.pitch
     stride = config.pitch_stride
     count = -(-n_frames // stride)
     hop = g.hop * stride
-    y = decimate(x, config.pitch_decimation)
     # Frame t starts at c - g.lead (c = t * hop): d(tau) then measures around c for a typical
     # period, like the STFT frame it belongs to.
     lead = g.lead
-    padded = np.zeros(max(y.size + lead, (count - 1) * hop) + g.span + 1, dtype=np.float32)
-    padded[lead : lead + y.size] = y
+    n_y = -(-x.size // 2) if config.pitch_decimation == 2 else x.size
+    padded = np.zeros(max(n_y + lead, (count - 1) * hop) + g.span + 1, dtype=np.float32)
+    if config.pitch_decimation == 1:
+        padded[lead : lead + n_y] = x
+    elif zero_padded is not None and zero_padded.size >= 2 * n_y + 4:
+        _halve(zero_padded, n_y, padded[lead : lead + n_y])
+    else:
+        padded[lead : lead + n_y] = decimate(x, 2)
     frames = frame_view(padded, g.span, hop, count)
 
     both = np.zeros((2 * count, g.n_fft), dtype=np.float32)  # rows: a (first W), then b
@@ -112,8 +129,7 @@ def _window_energies(rows: np.ndarray, g: PitchGeometry) -> np.ndarray:
     count, n = rows.shape
     square = np.square(rows)
     blocks = (square.reshape(-1, 16) @ triangle(16, upper=True)).reshape(count, n // 16, 16)
-    before = triangle(n // 16, upper=True) - np.eye(n // 16, dtype=np.float32)
-    blocks += (blocks[:, :, -1] @ before)[:, :, None]
+    blocks += (blocks[:, :, -1] @ strict_upper(n // 16))[:, :, None]
     prefix = blocks.reshape(count, n)  # prefix[:, k] = sum of square[:, : k + 1]
     energies = prefix[:, g.width - 1 : g.width - 1 + g.n_lags].copy()
     energies[:, 1:] -= prefix[:, : g.n_lags - 1]
@@ -128,8 +144,7 @@ def _cmndf(diff: np.ndarray, g: PitchGeometry) -> np.ndarray:
     count, n_lags = diff.shape
     n_blocks = n_lags // 16
     running = (diff.reshape(-1, 16) @ triangle(16, upper=True)).reshape(count, n_blocks, 16)
-    before = triangle(n_blocks, upper=True) - np.eye(n_blocks, dtype=np.float32)  # earlier blocks
-    running += (running[:, :, -1] @ before)[:, :, None]
+    running += (running[:, :, -1] @ strict_upper(n_blocks))[:, :, None]  # earlier blocks
     cumulative = running.reshape(count, n_lags)
     floor = np.float32(1e-12 * g.width)
     cmndf = diff * np.arange(n_lags, dtype=np.float32)

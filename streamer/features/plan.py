@@ -114,6 +114,7 @@ def plan(config: FeatureConfig) -> Plan:
 
 
 _TRIANGLES: dict[tuple[int, bool], np.ndarray] = {}
+_STRICT: dict[int, np.ndarray] = {}
 
 
 def triangle(n: int, upper: bool = False) -> np.ndarray:
@@ -125,3 +126,10 @@ def triangle(n: int, upper: bool = False) -> np.ndarray:
         ones = np.ones((n, n), dtype=np.float32)
         _TRIANGLES[key] = np.triu(ones) if upper else np.tril(ones)
     return _TRIANGLES[key]
+
+
+def strict_upper(n: int) -> np.ndarray:
+    """(n, n) float32 ones strictly above the diagonal: ``x @ S`` sums the earlier columns."""
+    if n not in _STRICT:
+        _STRICT[n] = np.triu(np.ones((n, n), dtype=np.float32), k=1)
+    return _STRICT[n]

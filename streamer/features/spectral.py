@@ -20,9 +20,10 @@ TINY = float(np.finfo(np.float32).tiny)
 DB_PER_NEPER = float(10.0 / np.log(10.0))
 
 
-def power_db(power: np.ndarray) -> np.ndarray:
-    """10*log10(max(power, 1e-10)): librosa.power_to_db(ref=1, amin=1e-10, top_db=None)."""
-    out = np.maximum(power, np.float32(AMIN))
+def power_db(power: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """10*log10(max(power, 1e-10)): librosa.power_to_db(ref=1, amin=1e-10, top_db=None).
+    ``out`` may be ``power`` itself (in place)."""
+    out = np.maximum(power, np.float32(AMIN), out=out)
     np.log(out, out=out)
     out *= np.float32(DB_PER_NEPER)
     return out
@@ -118,8 +119,8 @@ def contrast(magnitude: np.ndarray, plan: Plan) -> np.ndarray:
     """(n_bands + 1, T) octave-band spectral contrast in dB (librosa.feature.spectral_contrast
     on |X|, without its utterance-wide top_db clamp)."""
     bands = plan.contrast
-    peak = np.empty((len(bands), magnitude.shape[1]), dtype=np.float32)
-    valley = np.empty_like(peak)
+    extremes = np.empty((2, len(bands), magnitude.shape[1]), dtype=np.float32)
+    peak, valley = extremes
     for b, band in enumerate(bands):
         sub = magnitude[band.start : band.stop]
         if band.k == 1:
@@ -129,9 +130,8 @@ def contrast(magnitude: np.ndarray, plan: Plan) -> np.ndarray:
             ordered = np.sort(sub, axis=0)
             valley[b] = np.add.reduce(ordered[: band.k], axis=0) * np.float32(1.0 / band.k)
             peak[b] = np.add.reduce(ordered[-band.k :], axis=0) * np.float32(1.0 / band.k)
-    out = power_db(peak)
-    out -= power_db(valley)
-    return out
+    power_db(extremes, out=extremes)
+    return np.subtract(peak, valley)
 
 
 def chroma(raw: np.ndarray) -> np.ndarray:

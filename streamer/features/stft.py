@@ -50,17 +50,19 @@ class Spectrogram:
     power: np.ndarray  # (n_bins, T) float32 |X|^2
 
 
-def stft(x: np.ndarray, plan: Plan) -> Spectrogram:
-    """Centred, zero-padded STFT with a periodic Hann window of win_length inside n_fft."""
+def stft(x: np.ndarray, plan: Plan, padded: np.ndarray | None = None) -> Spectrogram:
+    """Centred, zero-padded STFT with a periodic Hann window of win_length inside n_fft.
+
+    ``padded`` (from ``prepare_padded``) saves the copy of x into a zero-padded buffer."""
     config = plan.config
     n_fft, hop, win = config.n_fft, config.hop_length, config.win_length
     count = n_frames(x.size, hop)
-    pad = n_fft // 2
-    padded = np.zeros(max(x.size + 2 * pad, (count - 1) * hop + n_fft), dtype=np.float32)
-    padded[pad : pad + x.size] = x
+    if padded is None:
+        padded = padded_buffer(x.size, config.n_fft, hop)
+        padded[n_fft // 2 : n_fft // 2 + x.size] = x
     frames = frame_view(padded, win, hop, count, start=plan.offset)
     if win == n_fft:
-        buffer = frames * plan.window
+        buffer = np.multiply(frames, plan.window)
     else:
         buffer = np.zeros((count, n_fft), dtype=np.float32)
         np.multiply(frames, plan.window, out=buffer[:, plan.offset : plan.offset + win])
@@ -69,3 +71,32 @@ def stft(x: np.ndarray, plan: Plan) -> Spectrogram:
     return Spectrogram(
         padded=padded, frames=frames, magnitude=magnitude, power=np.square(magnitude)
     )
+
+
+def padded_buffer(n_samples: int, n_fft: int, hop: int) -> np.ndarray:
+    """Zeros: n_fft//2 before the signal, at least n_fft//2 after it (enough for every frame)."""
+    count = n_frames(n_samples, hop)
+    pad = n_fft // 2
+    return np.zeros(max(n_samples + 2 * pad, (count - 1) * hop + n_fft), dtype=np.float32)
+
+
+def prepare_padded(
+    samples: np.ndarray, remove_dc: bool, n_fft: int, hop: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """``prepare`` written straight into the STFT's zero-padded buffer (one pass instead of two):
+    returns the buffer and the conditioned signal, a view ``buffer[n_fft//2 : n_fft//2 + n]``."""
+    x = np.asarray(samples, dtype=np.float32).reshape(-1)
+    padded = padded_buffer(x.size, n_fft, hop)
+    target = padded[n_fft // 2 : n_fft // 2 + x.size]
+    if x.size == 0:
+        return padded, target
+    with np.errstate(invalid="ignore", over="ignore"):  # inf + -inf: handled just below
+        mean = float(np.add.reduce(x)) / x.size  # pairwise float32 sum: plenty for DC
+    if not np.isfinite(mean):
+        x = np.nan_to_num(x, nan=0.0, posinf=1.0, neginf=-1.0)
+        mean = float(np.add.reduce(x)) / x.size
+    if remove_dc and mean != 0.0:
+        np.subtract(x, np.float32(mean), out=target)
+    else:
+        target[...] = x
+    return padded, target
