@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -109,12 +110,15 @@ def sklearn_to_onnx(estimator: Any, n_features: int) -> onnx.ModelProto:
     from skl2onnx.common.data_types import FloatTensorType
 
     final = estimator.steps[-1][1] if hasattr(estimator, "steps") else estimator
-    return convert_sklearn(
-        estimator,
-        initial_types=[("input", FloatTensorType([None, n_features]))],
-        options={id(final): {"zipmap": False}},
-        target_opset={"": TARGET_OPSET, "ai.onnx.ml": 3},
-    )
+    with warnings.catch_warnings():
+        # skl2onnx reads SVC.probA_/probB_, deprecated (with probability=True) in scikit-learn 1.9
+        warnings.simplefilter("ignore", FutureWarning)
+        return convert_sklearn(
+            estimator,
+            initial_types=[("input", FloatTensorType([None, n_features]))],
+            options={id(final): {"zipmap": False}},
+            target_opset={"": TARGET_OPSET, "ai.onnx.ml": 3},
+        )
 
 
 def save(model: onnx.ModelProto, path: Path) -> None:

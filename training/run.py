@@ -67,13 +67,19 @@ def smoke_subset(clips: list[Clip], n_speakers: int = 6, per_class: int = 1) -> 
 
 
 def make_trainer(model_type: str, seed: int, smoke: bool, threads: int = 2) -> Trainer:
-    if model_type in ("logreg", "mlp", "linear"):
+    if model_type in ("logreg", "mlp", "linear", "blend"):
         from training.models_sklearn import SklearnTrainer
 
         grid = (0.01,) if smoke and model_type != "mlp" else ()
         if smoke and model_type == "mlp":
             grid = (3.0,)
-        return SklearnTrainer(kind=model_type, seed=seed, inner_folds=2 if smoke else 3, grid=grid)
+        return SklearnTrainer(
+            kind=model_type,
+            seed=seed,
+            inner_folds=2 if smoke else 3,
+            grid=grid,
+            svm_grid=(3.0,) if smoke else (),
+        )
     if model_type in ("cnn", "ensemble"):
         from training.models_torch import TorchTrainer
 
@@ -83,7 +89,7 @@ def make_trainer(model_type: str, seed: int, smoke: bool, threads: int = 2) -> T
     raise ValueError(f"unknown model type {model_type!r} ({', '.join(MODEL_TYPES)})")
 
 
-MODEL_TYPES = ("linear", "logreg", "mlp", "cnn", "ensemble")
+MODEL_TYPES = ("blend", "linear", "logreg", "mlp", "cnn", "ensemble")
 
 
 def _read(cfg: RunConfig, corpus: str) -> list[Clip]:

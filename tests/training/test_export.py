@@ -122,3 +122,40 @@ def test_frames_model_round_trip(tmp_path: Path) -> None:
     assert clf.predict(rng.standard_normal(16000).astype(np.float32) * 0.1).sum() == pytest.approx(
         1
     )
+
+
+def test_blend_members_and_weights_round_trip(tmp_path: Path) -> None:
+    """linear + PCA/RBF-SVM blend: the ONNX graph matches Python for every SVM share, including
+    the one-member ends (0 = linear only, 1 = SVM only)."""
+    from training.models_sklearn import SklearnModel, fit_blend
+
+    rng = np.random.default_rng(1)
+    base = _train_data(rng, n=120)
+    data = TrainData(
+        vectors=base.vectors,
+        frames=None,
+        y=base.y,
+        group=base.group,
+        is_aug=np.arange(120) >= 80,  # the last third are "augmented copies"
+        n_classes=len(LABELS),
+    )
+    for share in (0.0, 0.5, 1.0):
+        estimator = fit_blend(0.1, 3.0, share, 0, data, 0.25)
+        n_members = len(estimator.named_steps["classifier"].estimators_)
+        assert n_members == {0.0: 2, 0.5: 3, 1.0: 1}[share]
+        model = SklearnModel(estimator, len(LABELS), 1.3, {})
+        path = _write(tmp_path, model)
+        want = evaluate.apply_temperature(model.predict_raw(data.vectors[:16], None), 1.3)
+        assert np.allclose(export.run(path, data.vectors[:16]), want, atol=1e-4)
+
+
+def test_blend_trainer_selects_on_inner_folds() -> None:
+    rng = np.random.default_rng(2)
+    data = _train_data(rng, n=96)
+    model = SklearnTrainer(kind="blend", seed=0, inner_folds=2, grid=(0.1,), svm_grid=(3.0,)).fit(
+        data
+    )
+    assert model.params["svm_weight"] in (0.0, 0.25, 0.5, 0.75, 1.0)
+    assert model.params["C_linear"] == 0.1 and model.params["C_svm"] == 3.0
+    assert model.temperature > 0
+    assert model.predict_raw(data.vectors[:5], None).shape == (5, len(LABELS))
