@@ -9,8 +9,9 @@ BIN      := $(VENV)/bin
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # PortAudio for the microphone, espeak-ng to synthesise the demo sample.
 APT_RUNTIME := libportaudio2 espeak-ng
-# The live-path tests run a real PulseAudio server that PortAudio reaches through ALSA.
-APT_TEST    := $(APT_RUNTIME) pulseaudio libasound2-plugins alsa-utils tmux
+# The live-path tests (and bench/live.py) start a private PulseAudio server (pactl drives it)
+# that PortAudio reaches through ALSA's pulse plugin.
+APT_TEST    := $(APT_RUNTIME) pulseaudio pulseaudio-utils libasound2-plugins alsa-utils tmux
 
 SAMPLE := out/sample.wav
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from streamer.classifier import Classifier, ModelError
 from streamer.pipeline import Pipeline
-from streamer.runner import RunSummary, run
+from streamer.runner import InputLost, RunSummary, run
 from streamer.segmenter import Segmenter
 from streamer.settings import Settings, SettingsError, load_settings
 from streamer.sinks.console_lines import LineSink
@@ -102,7 +102,7 @@ def print_devices() -> None:
 
     devices = list_input_devices()
     if not devices:
-        print("no input devices found")
+        print("no audio input devices found (is a microphone connected, the audio server running?)")
         return
     print(f"{'idx':>4}  {'name':<40} {'ch':>3} {'rate':>7}  host api")
     for d in devices:
@@ -143,31 +143,27 @@ def make_source(args: argparse.Namespace, settings: Settings, show_ui: bool) -> 
         return FileSource(args.input, audio.sample_rate_hz, audio.block_ms, realtime=realtime)
     from streamer.sources.mic import MicSource
 
-    return MicSource(args.device, audio.sample_rate_hz, audio.block_ms, audio.ring_buffer_s)
+    return MicSource(args.device, audio)
 
 
 def execute(args: argparse.Namespace) -> RunSummary:
     settings = settings_from_args(args)
     show_ui = not args.no_ui and sys.stdout.isatty()
+    classifier = Classifier(settings.model.path)  # first: a bad model never opens the microphone
     source = make_source(args, settings, show_ui)
-    try:
-        classifier = Classifier(settings.model.path)
-    except ModelError:
-        source.close()
-        raise
     vad = FrameVad(
         settings.audio.sample_rate_hz, settings.vad.frame_ms, settings.vad.aggressiveness
     )
     pipeline = Pipeline(Segmenter(vad, settings.segmenter), classifier)
     sinks: list[Any] = []
-    if args.csv is not None:
-        sinks.append(CsvSink(args.csv, classifier.labels))
-    if args.jsonl is not None:
-        sinks.append(JsonlSink(args.jsonl, classifier.labels))
-    if not show_ui:
-        sinks.append(LineSink(settings.ui.uncertain_below))
     stop = threading.Event()
-    try:
+    try:  # a sink that cannot be opened still closes the source
+        if args.csv is not None:
+            sinks.append(CsvSink(args.csv, classifier.labels))
+        if args.jsonl is not None:
+            sinks.append(JsonlSink(args.jsonl, classifier.labels))
+        if not show_ui:
+            sinks.append(LineSink(settings.ui.uncertain_below))
         with stop_on_signals(stop):
             if show_ui:
                 summary = _run_with_ui(source, pipeline, sinks, stop, settings, args)
@@ -234,6 +230,10 @@ def main(argv: list[str] | None = None) -> int:
     except (SettingsError, InputError, ModelError) as exc:
         print(f"ser-live: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except InputLost as exc:  # rows so far are on disk; say what was done, then what went wrong
+        print(exc.summary.describe(), file=sys.stderr)
+        print(f"ser-live: error: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
     except SourceError as exc:
         print(f"ser-live: error: {exc}", file=sys.stderr)
         return EXIT_FAILURE

@@ -80,16 +80,31 @@ class Pipeline:
         if len(block):
             rms = float(np.sqrt(np.mean(np.square(block, dtype=np.float64))))
             self._level_dbfs = 20 * math.log10(rms) if rms > 1e-7 else -140.0
-        return [self._classify(u) for u in self.segmenter.feed(block)]
+        predictions = [self._classify(u) for u in self.segmenter.feed(block)]
+        # Every future utterance ends after the start of the one in progress, which is at most
+        # max_utterance + pre-roll + onset back: older arrival times are never asked for, and
+        # dropping them keeps memory flat through hours of silence.
+        seg = self.segmenter
+        reach = seg.max_frames + seg.pre_roll_frames + seg.onset_frames + 1
+        horizon = round(seg.position_s * self.sample_rate_hz) - reach * seg.frame_len
+        while len(self._arrivals) > 1 and self._arrivals[0][0] < horizon:
+            self._arrivals.popleft()
+        return predictions
 
     def finish(self, classify_pending: bool = True) -> list[Prediction]:
         pending = self.segmenter.flush()
         return [self._classify(u) for u in pending] if classify_pending else []
 
     def _arrival_of(self, sample_index: int) -> float:
+        """When ``sample_index`` entered the stream: the arrival of the block that brought it,
+        less the audio after it in that block (a live source hands a block over once its last
+        sample is captured; a block may hold several device periods when they come in a burst)."""
         while len(self._arrivals) > 1 and self._arrivals[0][0] < sample_index:
             self._arrivals.popleft()
-        return self._arrivals[0][1] if self._arrivals else self._clock()
+        if not self._arrivals:
+            return self._clock()
+        block_end, arrived = self._arrivals[0]
+        return arrived - max(0, block_end - sample_index) / self.sample_rate_hz
 
     def _classify(self, utterance: Utterance) -> Prediction:
         speech_ended = self._arrival_of(round(utterance.end_s * self.sample_rate_hz))

@@ -1,4 +1,11 @@
-"""Drives a source through the pipeline into the sinks, until the input ends or a stop is asked."""
+"""Drives a source through the pipeline into the sinks, until the input ends or a stop is asked.
+
+Whatever ends a run - the end of a file, ``--duration``, Ctrl-C/SIGTERM (which set ``stop``), or
+the input failing mid-stream - every utterance already classified has reached the sinks, the
+utterance in progress is classified (or dropped on a stop, by the ``flush_on_stop`` setting) and
+a :class:`RunSummary` describes the run. A failing input raises :class:`InputLost`, which
+carries that summary.
+"""
 
 from __future__ import annotations
 
@@ -25,7 +32,7 @@ class RunSummary:
     device_overflows: int
     latency_median_ms: float | None
     latency_p95_ms: float | None
-    ended_by: str  # "end of input", "time limit" or "stop request"
+    ended_by: str  # "end of input", "time limit", "stop request" or "input failure"
 
     def describe(self) -> str:
         parts = [
@@ -41,6 +48,15 @@ class RunSummary:
                 f"latency median {self.latency_median_ms:.0f} ms, p95 {self.latency_p95_ms:.0f} ms"
             )
         return "summary: " + "; ".join(parts)
+
+
+class InputLost(SourceError):
+    """The input failed mid-run (e.g. the microphone was unplugged). Everything heard before was
+    classified and written; ``summary`` describes the run up to the failure."""
+
+    def __init__(self, message: str, summary: RunSummary) -> None:
+        super().__init__(message)
+        self.summary = summary
 
 
 def latency_stats(latencies: Sequence[float]) -> tuple[float | None, float | None]:
@@ -60,9 +76,10 @@ def run(
 ) -> RunSummary:
     """Run to the end of input, ``duration_s`` of wall-clock time, or ``stop`` being set.
 
-    Sinks receive every prediction as soon as it exists; the utterance in progress when the run
-    stops is classified (or dropped, ``classify_pending=False``). Source errors propagate after
-    everything already classified has been written.
+    Sinks receive every prediction as soon as it exists. The utterance in progress when the run
+    is stopped is classified, or dropped when ``classify_pending`` is false; at the end of input
+    or when the input fails it is always classified (it is what was heard). A source error is
+    raised as :class:`InputLost` after everything already classified has been written.
     """
     started = time.monotonic()
     timed_out = threading.Event()
@@ -91,18 +108,20 @@ def run(
                     break
         except SourceError as exc:  # e.g. the device vanished: keep what was heard so far
             failure = exc
-        emit(pipeline.finish(classify_pending=classify_pending or not stop.is_set()))
+        stopped = stop.is_set() and failure is None
+        emit(pipeline.finish(classify_pending=classify_pending or not stopped))
     finally:
         if timer is not None:
             timer.cancel()
-    if failure is not None:
-        raise failure
     snap = pipeline.snapshot()
     median, p95 = latency_stats(snap.latencies_ms)
-    ended_by = (
-        "time limit" if timed_out.is_set() else "stop request" if stop.is_set() else "end of input"
-    )
-    return RunSummary(
+    if failure is not None:
+        ended_by = "input failure"
+    elif timed_out.is_set():
+        ended_by = "time limit"
+    else:
+        ended_by = "stop request" if stop.is_set() else "end of input"
+    summary = RunSummary(
         utterances=snap.utterances,
         audio_s=snap.position_s,
         wall_s=time.monotonic() - started,
@@ -113,3 +132,6 @@ def run(
         latency_p95_ms=p95,
         ended_by=ended_by,
     )
+    if failure is not None:
+        raise InputLost(str(failure), summary) from None
+    return summary

@@ -31,7 +31,9 @@ class SettingsError(ValueError):
 class AudioSettings:
     sample_rate_hz: int
     block_ms: int
+    mic_block_ms: int
     ring_buffer_s: float
+    stall_timeout_s: float
 
 
 @dataclass(frozen=True)
@@ -223,8 +225,17 @@ def validate(s: Settings) -> None:
     )
     need(5 <= s.audio.block_ms <= 1000, f"audio.block_ms must be 5..1000 (got {s.audio.block_ms})")
     need(
+        2 <= s.audio.mic_block_ms <= s.audio.block_ms,
+        f"audio.mic_block_ms must be 2..audio.block_ms ({s.audio.block_ms}) "
+        f"(got {s.audio.mic_block_ms})",
+    )
+    need(
         1.0 <= s.audio.ring_buffer_s <= 600,
         f"audio.ring_buffer_s must be 1..600 (got {s.audio.ring_buffer_s})",
+    )
+    need(
+        0.5 <= s.audio.stall_timeout_s <= 600,
+        f"audio.stall_timeout_s must be 0.5..600 seconds (got {s.audio.stall_timeout_s})",
     )
     need(
         s.vad.frame_ms in (10, 20, 30), f"vad.frame_ms must be 10, 20 or 30 (got {s.vad.frame_ms})"

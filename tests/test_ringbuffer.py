@@ -66,3 +66,15 @@ def test_producer_and_consumer_threads_lose_nothing_when_capacity_suffices():
     producer.join()
     assert np.array_equal(np.concatenate(received), np.arange(total, dtype=np.float32))
     assert ring.overruns == 0
+
+
+def test_consumer_wakes_only_once_a_whole_block_is_in():
+    ring = RingBuffer(1000, wake_at=480)
+    ring.write(np.zeros(320, dtype=np.float32))
+    assert not ring.wait(0)  # two 10 ms device blocks: not worth waking for
+    ring.write(np.zeros(320, dtype=np.float32))
+    assert ring.wait(0)
+    ring.read(600)
+    assert not ring.wait(0)  # 40 samples left, below the threshold
+    ring.write(np.zeros(1000, dtype=np.float32))  # overrun: a full buffer wakes it too
+    assert ring.wait(0) and ring.overruns == 1

@@ -1,13 +1,34 @@
 """Live microphone input through PortAudio (sounddevice).
 
 PortAudio's callback runs on its own thread; it copies each block into a preallocated ring
-buffer and returns. The consumer (the pipeline thread) drains the buffer, resamples when the
-device could not be opened at the model rate, and yields blocks.
+buffer and returns (no allocation beyond a view, no lock held, no waiting). The consumer (the
+pipeline thread) drains the buffer, resamples when the device could not be opened at the model
+rate, and yields blocks. What can go wrong in the real world, and what happens:
+
+- wrong or unknown ``--device``: :class:`~streamer.sources.InputError` (exit 2) naming the choices;
+- no input device, PortAudio missing: :class:`~streamer.sources.SourceError` (exit 1) naming the
+  package to install;
+- "Invalid sample rate": the device is opened at its own default rate and resampled here;
+- the consumer falls behind: the ring drops the newest audio and counts it (``stats.overruns``,
+  ``stats.dropped_s``); PortAudio's own overflow flags are counted too (``device_overflows``);
+- the device is unplugged / the audio server dies: PortAudio ends the stream, or no audio arrives
+  for ``stall_timeout_s``; :meth:`MicSource.blocks` then raises a one-line ``SourceError`` after
+  handing over every sample it still had.
+
+PortAudio and ALSA print their own diagnostics straight onto file descriptor 2 (``Expression
+'...' failed in pa_linux_alsa.c``, ``ALSA lib pcm.c: ...``). While the microphone is in use those
+go to a scratch file instead, so the user sees ser-live's one-line messages only; set
+``SER_LIVE_NATIVE_STDERR=1`` to let them through when debugging a device.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
+import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from threading import Event
@@ -16,17 +37,102 @@ from typing import Any
 import numpy as np
 
 from streamer.ringbuffer import RingBuffer
+from streamer.settings import AudioSettings
 from streamer.sources import InputError, SourceError, SourceStats
 from streamer.sources.resample import StreamResampler
 
-PORTAUDIO_HINT = "PortAudio is not installed; install it with: sudo apt-get install libportaudio2"
+PORTAUDIO_HINT = (
+    "PortAudio library not found; install it (Debian/Ubuntu: sudo apt-get install libportaudio2,"
+    " Fedora: sudo dnf install portaudio, macOS: brew install portaudio)"
+)
+NATIVE_STDERR_ENV = "SER_LIVE_NATIVE_STDERR"
+POLL_S = 0.05  # the consumer re-checks stop/stall this often when no audio arrives
+
+
+class NativeStderr:
+    """Diverts what C libraries write on fd 2 into a scratch file; Python's ``sys.stderr`` keeps
+    writing to the real stderr. Re-entrant; a no-op when stderr is not a plain file descriptor
+    (e.g. under pytest's capture) or when ``SER_LIVE_NATIVE_STDERR`` is set."""
+
+    _lock = threading.Lock()
+    _depth = 0
+    _saved_fd: int | None = None
+    _saved_stream: Any = None
+    _scratch: Any = None
+
+    @classmethod
+    def _possible(cls) -> bool:
+        if os.environ.get(NATIVE_STDERR_ENV):
+            return False
+        try:
+            return sys.stderr is not None and sys.stderr.fileno() == 2
+        except (AttributeError, ValueError, OSError):
+            return False
+
+    @classmethod
+    def acquire(cls) -> None:
+        with cls._lock:
+            cls._depth += 1
+            if cls._depth > 1 or not cls._possible():
+                return
+            try:
+                sys.stderr.flush()
+                cls._saved_fd = os.dup(2)
+                cls._saved_stream = sys.stderr
+                sys.stderr = open(  # noqa: SIM115 (restored in release)
+                    os.dup(cls._saved_fd),
+                    "w",
+                    buffering=1,
+                    encoding=getattr(cls._saved_stream, "encoding", None) or "utf-8",
+                    errors="backslashreplace",
+                )
+                cls._scratch = tempfile.TemporaryFile()  # noqa: SIM115 (closed in release)
+                os.dup2(cls._scratch.fileno(), 2)
+            except OSError:  # leave stderr as it was rather than fail the run
+                cls._restore()
+
+    @classmethod
+    def release(cls) -> None:
+        with cls._lock:
+            if cls._depth == 0:
+                return
+            cls._depth -= 1
+            if cls._depth == 0:
+                cls._restore()
+
+    @classmethod
+    def _restore(cls) -> None:
+        if cls._saved_fd is not None:
+            with contextlib.suppress(OSError, ValueError):
+                sys.stderr.flush()
+            os.dup2(cls._saved_fd, 2)
+            os.close(cls._saved_fd)
+            if sys.stderr is not cls._saved_stream:
+                sys.stderr.close()
+                sys.stderr = cls._saved_stream
+        if cls._scratch is not None:
+            cls._scratch.close()
+        cls._saved_fd = cls._saved_stream = cls._scratch = None
+
+    def __enter__(self) -> NativeStderr:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
 
 
 def import_sounddevice() -> Any:
-    try:
-        import sounddevice
-    except OSError:  # sounddevice raises OSError when libportaudio is missing
-        raise SourceError(PORTAUDIO_HINT) from None
+    """The sounddevice module; PortAudio initialises (and probes ALSA) on first import."""
+    with NativeStderr():
+        try:
+            import sounddevice
+        except OSError:  # sounddevice raises OSError when libportaudio is missing
+            raise SourceError(PORTAUDIO_HINT) from None
+        except ImportError:
+            raise SourceError(
+                "the sounddevice package is missing; reinstall ser-live (pip install -e .)"
+            ) from None
     return sounddevice
 
 
@@ -40,14 +146,16 @@ class InputDevice:
     is_default: bool
 
 
-def list_input_devices() -> list[InputDevice]:
-    sd = import_sounddevice()
-    try:
-        devices = sd.query_devices()
-        host_apis = sd.query_hostapis()
-        default_in = sd.default.device[0]
-    except sd.PortAudioError as exc:
-        raise SourceError(f"cannot query audio devices: {exc}") from None
+def list_input_devices(sd: Any | None = None) -> list[InputDevice]:
+    """Every device PortAudio can record from, with its index, channels and default rate."""
+    sd = sd or import_sounddevice()
+    with NativeStderr():
+        try:
+            devices = sd.query_devices()
+            host_apis = sd.query_hostapis()
+            default_in = sd.default.device[0]
+        except sd.PortAudioError as exc:
+            raise SourceError(f"cannot query audio devices: {exc}") from None
     found = []
     for index, device in enumerate(devices):
         if device["max_input_channels"] > 0:
@@ -64,12 +172,19 @@ def list_input_devices() -> list[InputDevice]:
     return found
 
 
-def resolve_device(spec: str | int | None) -> InputDevice:
-    """An index, or a case-insensitive part of a name; ``None`` means the system default."""
-    devices = list_input_devices()
+def resolve_device(spec: str | int | None, sd: Any | None = None) -> InputDevice:
+    """An index, or a case-insensitive part of a name; ``None`` means the system default.
+
+    An exact name wins over partial matches; several partial matches are an error that lists
+    them, so ``--device usb`` never picks one of two USB microphones at random.
+    """
+    devices = list_input_devices(sd)
     if not devices:
-        raise InputError("no audio input device found (is a microphone connected?)")
-    if spec is None or spec == "":
+        raise SourceError(
+            "no audio input device found (is a microphone connected and the audio server running?"
+            " see ser-live --list-devices)"
+        )
+    if spec is None or str(spec).strip() == "":
         for device in devices:
             if device.is_default:
                 return device
@@ -92,89 +207,187 @@ def resolve_device(spec: str | int | None) -> InputDevice:
     raise InputError(f"{text!r} matches several input devices ({names}); give an index")
 
 
-def choose_rate(sd: Any, device: InputDevice, wanted: int) -> int:
-    """Open at the model rate when the device allows it, otherwise at its default rate."""
-    try:
-        sd.check_input_settings(device=device.index, channels=1, samplerate=wanted, dtype="float32")
-        return wanted
-    except Exception:  # PortAudioError or ValueError: rate not supported
-        return device.default_rate
+def choose_format(sd: Any, device: InputDevice, wanted_hz: int) -> tuple[int, int]:
+    """(rate, channels) to open ``device`` with.
+
+    The model rate if the device takes it, otherwise its default rate (the consumer resamples):
+    the cure for PortAudio's "Invalid sample rate". Mono if the device allows it, otherwise its
+    first two channels, of which the first is used.
+    """
+    last_error = ""
+    for channels in dict.fromkeys((1, min(2, device.channels))):
+        for rate in dict.fromkeys((wanted_hz, device.default_rate)):
+            try:
+                with NativeStderr():
+                    sd.check_input_settings(
+                        device=device.index, channels=channels, samplerate=rate, dtype="float32"
+                    )
+                return rate, channels
+            except (sd.PortAudioError, ValueError) as exc:
+                last_error = str(exc)
+    raise SourceError(
+        f"input device {device.index}: {device.name} cannot record at {wanted_hz} Hz nor at its "
+        f"default {device.default_rate} Hz ({last_error})"
+    )
 
 
 class MicSource:
-    def __init__(
-        self, device: str | int | None, sample_rate_hz: int, block_ms: int, ring_buffer_s: float
-    ) -> None:
+    """A PortAudio input stream feeding the pipeline through a ring buffer.
+
+    From ``audio`` (the [audio] settings): PortAudio calls back every ``mic_block_ms``; blocks
+    of at least ``block_ms`` go downstream as soon as they are complete; ``ring_buffer_s`` is how
+    much audio may pile up while the consumer is busy before the newest is dropped;
+    ``stall_timeout_s`` how long the device may deliver nothing before the run ends (an
+    unplugged or stuck device).
+    """
+
+    def __init__(self, device: str | int | None, audio: AudioSettings) -> None:
         self._sd = import_sounddevice()
-        self.device = resolve_device(device)
-        self.sample_rate_hz = sample_rate_hz
-        self.device_rate = choose_rate(self._sd, self.device, sample_rate_hz)
-        self.block_frames = max(1, self.device_rate * block_ms // 1000)
-        self.ring = RingBuffer(int(ring_buffer_s * self.device_rate))
+        self.audio = audio
+        self.sample_rate_hz = audio.sample_rate_hz
+        self.stall_timeout_s = audio.stall_timeout_s
         self.stats = SourceStats()
-        self._failure: str | None = None
+        self._device_overflows = 0  # written by the callback only
         self._finished = threading.Event()
         self._stream: Any = None
+        NativeStderr.acquire()  # held until close(): PortAudio's thread may print at any time
+        self._holding_stderr = True
+        try:
+            self.device = resolve_device(device, self._sd)
+            self._configure(*choose_format(self._sd, self.device, self.sample_rate_hz))
+            # Opened now, so that the description printed and shown is what is really in use.
+            self.start()
+        except BaseException:
+            self.close()
+            raise
+
+    def _configure(self, rate: int, channels: int) -> None:
+        self.device_rate, self.channels = rate, channels
+        # A short PortAudio block hears speech end sooner; the consumer still wakes only once a
+        # downstream block is complete.
+        self.period_frames = max(1, rate * self.audio.mic_block_ms // 1000)
+        self.block_frames = max(1, rate * self.audio.block_ms // 1000)
+        capacity = max(2 * self.block_frames, int(self.audio.ring_buffer_s * rate))
+        self.ring = RingBuffer(capacity, wake_at=self.block_frames)
+        resampled = "" if rate == self.sample_rate_hz else f" -> {self.sample_rate_hz} Hz"
+        channel = "" if channels == 1 else f", channel 1 of {channels}"
         self.description = (
-            f"microphone {self.device.index}: {self.device.name} @ {self.device_rate} Hz"
-            + ("" if self.device_rate == sample_rate_hz else f" -> {sample_rate_hz} Hz")
+            f"microphone {self.device.index}: {self.device.name} @ {rate} Hz{resampled}{channel}"
         )
 
-    def _callback(self, indata: np.ndarray, frames: int, time: Any, status: Any) -> None:
-        # Runs on PortAudio's thread: copy into the preallocated ring and return, nothing else.
+    def _callback(self, indata: np.ndarray, frames: int, time_info: Any, status: Any) -> None:
+        # PortAudio's thread: count PortAudio's overflow flag, copy into the preallocated ring
+        # (a full ring drops and counts, never waits), return. Nothing else belongs here.
         if status.input_overflow:
-            self.stats.device_overflows += 1
+            self._device_overflows += 1
         self.ring.write(indata[:, 0])
 
     def _on_finished(self) -> None:
         self._finished.set()
 
     def start(self) -> None:
+        """Open and start the stream (once). Some devices pass PortAudio's format check and
+        still refuse the model rate when opened ("Invalid sample rate"): then their own
+        default rate is used."""
+        if self._stream is not None:
+            return
         try:
-            self._stream = self._sd.InputStream(
-                device=self.device.index,
-                channels=1,
-                samplerate=self.device_rate,
-                dtype="float32",
-                blocksize=self.block_frames,
-                callback=self._callback,
-                finished_callback=self._on_finished,
-            )
-            self._stream.start()
+            self._open()
         except (self._sd.PortAudioError, ValueError) as exc:
-            raise SourceError(f"cannot open {self.description}: {exc}") from None
+            first_error = exc
+            if self.device_rate == self.device.default_rate:
+                raise SourceError(f"cannot open {self.description}: {exc}") from None
+        else:
+            return
+        self._configure(self.device.default_rate, self.channels)
+        self._finished.clear()
+        try:
+            self._open()
+        except (self._sd.PortAudioError, ValueError) as exc:
+            raise SourceError(
+                f"cannot open {self.description}: {exc} (at {self.sample_rate_hz} Hz: "
+                f"{first_error})"
+            ) from None
+
+    def _open(self) -> None:
+        stream = self._sd.InputStream(
+            device=self.device.index,
+            channels=self.channels,
+            samplerate=self.device_rate,
+            dtype="float32",
+            blocksize=self.period_frames,
+            callback=self._callback,
+            finished_callback=self._on_finished,
+        )
+        try:
+            stream.start()
+        except BaseException:
+            with contextlib.suppress(Exception):
+                stream.close()
+            raise
+        self._stream = stream
 
     def blocks(self, stop: Event) -> Iterator[np.ndarray]:
-        if self._stream is None:
-            self.start()
+        """16 kHz mono blocks as they complete - whole multiples of ``block_ms``, all that is
+        waiting - until ``stop``; raises ``SourceError`` when the device goes away, after
+        yielding everything it delivered."""
+        self.start()
         resampler = StreamResampler(self.device_rate, self.sample_rate_hz)
         scratch = np.empty(self.ring.capacity, dtype=np.float32)
+
+        def take(n: int) -> np.ndarray:
+            block = self.ring.read(n, out=scratch)
+            # The resampler returns a fresh array; without it, hand out a copy because
+            # ``scratch`` is reused on the next pass.
+            out = resampler.process(block)
+            return out if out is not block else block.copy()
+
+        last_audio = time.monotonic()
         while not stop.is_set():
-            self.ring.wait(0.05)
+            self.ring.wait(POLL_S)
             self._sync_stats()
             available = self.ring.available()
-            if available:
-                block = self.ring.read(available, out=scratch)
-                # The resampler returns a fresh array; without it, hand out a copy because
-                # ``scratch`` is reused on the next pass.
-                out = resampler.process(block)
-                yield out if out is not block else block.copy()
+            if available >= self.block_frames:
+                last_audio = time.monotonic()
+                # Whole blocks only: reads stay aligned with the stream start, so (at the model
+                # rate) a VAD frame is decided the moment its last sample is here, whatever
+                # bursts the device delivers in.
+                yield take(available - available % self.block_frames)
                 continue
             if self._finished.is_set() or not self._stream.active:
-                raise SourceError(
-                    f"audio input stopped: {self.description} is no longer delivering"
+                failure = (
+                    f"audio input lost: {self.device.name} stopped delivering audio "
+                    "(device unplugged, or the audio server went away)"
                 )
+            elif time.monotonic() - last_audio >= self.stall_timeout_s:
+                failure = (
+                    f"audio input lost: no audio from {self.device.name} for "
+                    f"{time.monotonic() - last_audio:.1f} s (device unplugged or stuck?)"
+                )
+            else:
+                continue
+            if self.ring.available():
+                yield take(self.ring.available())  # the last of what it delivered
+            raise SourceError(failure)
 
     def _sync_stats(self) -> None:
         self.stats.overruns = self.ring.overruns
         self.stats.dropped_s = self.ring.dropped_samples / self.device_rate
+        self.stats.device_overflows = self._device_overflows
 
     def close(self) -> None:
+        """Stop and release the device (idempotent; safe on a device that is already gone)."""
         if self._stream is not None:
             try:
+                # abort, not stop: stop waits for buffers to drain, which never happens on a
+                # device that has gone quiet.
                 self._stream.abort()
                 self._stream.close()
             except Exception:  # the device may already be gone; closing must not fail the run
                 pass
             self._stream = None
-        self._sync_stats()
+        if hasattr(self, "ring"):
+            self._sync_stats()
+        if self._holding_stderr:
+            self._holding_stderr = False
+            NativeStderr.release()
