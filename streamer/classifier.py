@@ -124,6 +124,9 @@ class Classifier:
             raise ModelError(f"{origin}: graph has no '{PROBABILITIES_OUTPUT}' output")
         self._input_name = self._session.get_inputs()[0].name
         self.path = path
+        # One throw-away prediction: onnxruntime and the extractor's caches warm up here rather
+        # than on the first utterance, whose row would otherwise come a few ms late.
+        self.predict(np.zeros(features.SAMPLE_RATE // 2, dtype=np.float32))
 
     @property
     def labels(self) -> tuple[str, ...]:
