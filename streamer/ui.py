@@ -82,10 +82,12 @@ def _status(snapshot: Snapshot, stats: SourceStats, info: ViewInfo, elapsed_s: f
     grid.add_row(vad, level_meter(snapshot.level_dbfs), times)
     median, p95 = latency_stats(snapshot.latencies_ms)
     latency = f"latency {median:.0f} ms · p95 {p95:.0f} ms" if median is not None else "latency -"
+    trouble = stats.overruns or stats.device_overflows
     overruns = Text(
         f"overruns {stats.overruns}"
-        + (f" ({stats.dropped_s:.1f} s lost)" if stats.overruns else ""),
-        style="bold red" if stats.overruns else "grey58",
+        + (f" ({stats.dropped_s:.1f} s lost)" if stats.overruns else "")
+        + (f" · device {stats.device_overflows}" if stats.device_overflows else ""),
+        style="bold red" if trouble else "grey58",
     )
     grid.add_row(Text(f"utterances {snapshot.utterances}"), Text(latency, style="grey70"), overruns)
     title = Text.assemble(("ser-live", "bold white"), (f" · {info.source}", "grey70"))

@@ -136,3 +136,9 @@ def test_screenshot_is_an_svg_of_the_frame(tmp_path):
 def test_ui_settings_are_range_checked(key, value, message):
     with pytest.raises(SettingsError, match=message.replace("(", r"\(").replace(")", r"\)")):
         load_settings(overrides={"ui": {key: value}})
+
+
+def test_portaudio_overflow_flags_are_shown_too():
+    stats = SourceStats(overruns=0, dropped_s=0.0, device_overflows=3)
+    text = screen(render(snapshot(CALL[:3]), stats, info(), 20), 120)
+    assert "overruns 0 · device 3" in text
