@@ -194,15 +194,7 @@ class SklearnTrainer:
         if self.kind == "blend":
             return self._fit_blend(data)
         grid = self.grid or GRIDS[self.kind]
-
-        def fit_predict_with(value: float):
-            def fit_predict(tr: TrainData, va: TrainData) -> np.ndarray:
-                est = fit_pipeline(self.kind, value, self.seed, tr, self.aug_weight)
-                return _full_proba(est, va.vectors, data.n_classes)
-
-            return fit_predict
-
-        results = {v: inner_validate(data, self.inner_folds, fit_predict_with(v)) for v in grid}
+        results = self._inner(self.kind, grid, data)
         best = max(grid, key=lambda v: results[v].ua)  # first (strongest L2) wins ties
         temperature = evaluate.fit_temperature(results[best].probs, results[best].y)
         estimator = fit_pipeline(self.kind, best, self.seed, data, self.aug_weight)

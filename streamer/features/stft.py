@@ -15,14 +15,20 @@ def prepare(samples: np.ndarray, remove_dc: bool) -> np.ndarray:
     x = np.asarray(samples, dtype=np.float32).reshape(-1)
     if x.size == 0:
         return x
+    x, mean = _finite_with_mean(x)
+    if remove_dc and mean != 0.0:
+        return x - np.float32(mean)
+    return x
+
+
+def _finite_with_mean(x: np.ndarray) -> tuple[np.ndarray, float]:
+    """The samples with any NaN -> 0 and +-inf -> +-1, and their mean."""
     with np.errstate(invalid="ignore", over="ignore"):  # inf + -inf: handled just below
         mean = float(np.add.reduce(x)) / x.size  # pairwise float32 sum: plenty for DC
     if not np.isfinite(mean):
         x = np.nan_to_num(x, nan=0.0, posinf=1.0, neginf=-1.0)
         mean = float(np.add.reduce(x)) / x.size
-    if remove_dc and mean != 0.0:
-        return x - np.float32(mean)
-    return x
+    return x, mean
 
 
 def n_frames(n_samples: int, hop_length: int) -> int:
@@ -90,11 +96,7 @@ def prepare_padded(
     target = padded[n_fft // 2 : n_fft // 2 + x.size]
     if x.size == 0:
         return padded, target
-    with np.errstate(invalid="ignore", over="ignore"):  # inf + -inf: handled just below
-        mean = float(np.add.reduce(x)) / x.size  # pairwise float32 sum: plenty for DC
-    if not np.isfinite(mean):
-        x = np.nan_to_num(x, nan=0.0, posinf=1.0, neginf=-1.0)
-        mean = float(np.add.reduce(x)) / x.size
+    x, mean = _finite_with_mean(x)
     if remove_dc and mean != 0.0:
         np.subtract(x, np.float32(mean), out=target)
     else:
