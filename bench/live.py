@@ -35,13 +35,9 @@ import argparse
 import json
 import os
 import platform
-import queue
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -54,7 +50,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from pulse import Feeder, PulseServer, missing_requirements  # noqa: E402
+from pulse import Feeder, LiveProcess, PulseServer, missing_requirements  # noqa: E402
 
 from streamer.settings import load_settings  # noqa: E402
 
@@ -158,61 +154,6 @@ def choose_model(requested: Path | None, work: Path) -> tuple[Path, str]:
         return write_linear_model(work / "linear.onnx"), note
 
 
-# -- one ser-live process ---------------------------------------------------------------------
-class SerLive:
-    """``ser-live`` as a child process; stdout lines are time-stamped as they arrive."""
-
-    def __init__(self, args: list[str], env: dict[str, str] | None = None) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streamer.cli", "--no-ui", *args],
-            cwd=ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        self.lines: queue.Queue = queue.Queue()
-        self.stderr: list[str] = []
-        self.listening = threading.Event()
-        self._readers = [
-            threading.Thread(target=self._out, daemon=True),
-            threading.Thread(target=self._err, daemon=True),
-        ]
-        for reader in self._readers:
-            reader.start()
-
-    def _out(self) -> None:
-        for line in self.proc.stdout:
-            self.lines.put((time.monotonic(), line))
-
-    def _err(self) -> None:
-        for line in self.proc.stderr:
-            self.stderr.append(line.rstrip("\n"))
-            if line.startswith("ser-live: microphone"):
-                self.listening.set()
-
-    def wait_listening(self, timeout_s: float = 60) -> None:
-        if not self.listening.wait(timeout_s):
-            self.stop()
-            raise RuntimeError(f"ser-live did not start listening: {self.stderr}")
-
-    def stop(self, timeout_s: float = 10) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-        try:
-            code = self.proc.wait(timeout_s)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            code = self.proc.wait()
-        for reader in self._readers:
-            reader.join(5)
-        return code
-
-    def summary(self) -> str:
-        return next((x for x in self.stderr if x.startswith("summary:")), "(no summary)")
-
-
 @dataclass
 class Figures:
     machine: str
@@ -280,7 +221,7 @@ def measure_latency(server, model: Path, lines, rate, reps: int, period_s, work:
     acoustic_ends = [round(e * MIC_RATE / rate) for e in ends]
     out = work / "latency.csv"
     with Feeder(server, chunk_s=period_s) as feeder:
-        run = SerLive(
+        run = LiveProcess(
             ["--device", "pulse", "--csv", str(out), "--model", str(model)], server.client_env()
         )
         run.wait_listening()
@@ -319,7 +260,7 @@ def measure_cpu(server, model: Path, lines, rate, speech_s, silence_s, period_s,
     mic = to_mic_rate(audio, rate)
     out = work / "cpu.csv"
     with Feeder(server, chunk_s=period_s) as feeder:
-        run = SerLive(
+        run = LiveProcess(
             ["--device", "pulse", "--csv", str(out), "--model", str(model)], server.client_env()
         )
         run.wait_listening()
@@ -351,7 +292,7 @@ def measure_memory(model: Path, lines, rate, minutes: float, work: Path, fig) ->
         for _ in range(reps):
             handle.write(one)
     fig.replay_audio_min = reps * len(one) / rate / 60
-    run = SerLive(
+    run = LiveProcess(
         ["--input", str(path), "--fast", "--csv", str(work / "replay.csv"), "--model", str(model)]
     )
     samples: list[tuple[float, float]] = []
@@ -377,8 +318,9 @@ def measure_memory(model: Path, lines, rate, minutes: float, work: Path, fig) ->
     fig.rss_end_mb = float(r[-1])
     fig.rss_peak_mb = float(r.max())
     span = t[-1] - t[0]
-    fig.rss_quarters_mb = [float(r[np.searchsorted(t, t[0] + q * span) - (q == 1)]) for q in
-                           (0.25, 0.5, 0.75, 1.0)]
+    fig.rss_quarters_mb = [
+        float(r[np.searchsorted(t, t[0] + q * span) - (q == 1)]) for q in (0.25, 0.5, 0.75, 1.0)
+    ]
     half = t >= t[0] + 0.5 * (t[-1] - t[0])
     slope_per_wall_s = float(np.polyfit(t[half], r[half], 1)[0]) if half.sum() > 2 else 0.0
     audio_h_per_wall_s = fig.replay_audio_min / 60 / (t[-1] - t[0])
@@ -392,13 +334,20 @@ def pct(values: list[float], q: float) -> float:
 def report(fig: Figures) -> str:
     target_ms = fig.hangover_ms + 30
     rows = [
-        ("CPU, continuous speech (% of one core)", f"{fig.cpu_speech_pct:.1f} %", "< 5 %",
-         fig.cpu_speech_pct < 5),
+        (
+            "CPU, continuous speech (% of one core)",
+            f"{fig.cpu_speech_pct:.1f} %",
+            "< 5 %",
+            fig.cpu_speech_pct < 5,
+        ),
         ("CPU, silence (% of one core)", f"{fig.cpu_silence_pct:.1f} %", "-", None),
         ("  PulseAudio server meanwhile", f"{fig.pulse_cpu_speech_pct:.1f} %", "-", None),
-        ("utterances logged / spoken",
-         f"{fig.utterances_logged} / {fig.utterances_expected}", "all",
-         fig.utterances_logged == fig.utterances_expected),
+        (
+            "utterances logged / spoken",
+            f"{fig.utterances_logged} / {fig.utterances_expected}",
+            "all",
+            fig.utterances_logged == fig.utterances_expected,
+        ),
     ]
     for name, values, target in (
         ("latency, in ser-live (CSV latency_ms)", fig.latency_internal_ms, True),
@@ -406,17 +355,34 @@ def report(fig: Figures) -> str:
         ("latency, from the acoustic end", fig.latency_acoustic_ms, False),
     ):
         med, p95 = pct(values, 50), pct(values, 95)
-        rows.append((f"{name}: median / p95", f"{med:.0f} / {p95:.0f} ms",
-                     f"<= {target_ms} ms" if target else "-", p95 <= target_ms if target else None))
+        rows.append(
+            (
+                f"{name}: median / p95",
+                f"{med:.0f} / {p95:.0f} ms",
+                f"<= {target_ms} ms" if target else "-",
+                p95 <= target_ms if target else None,
+            )
+        )
     rows += [
         ("overruns during the latency run", fig.overruns, "0", fig.overruns.startswith("0 ")),
-        (f"memory, {fig.replay_audio_min:.0f}-min fast replay: start / end / peak",
-         f"{fig.rss_start_mb:.1f} / {fig.rss_end_mb:.1f} / {fig.rss_peak_mb:.1f} MB", "flat",
-         None),
-        ("  at 25 / 50 / 75 / 100 % of the replay",
-         " / ".join(f"{x:.1f}" for x in fig.rss_quarters_mb) + " MB", "-", None),
-        ("  slope over the second half", f"{fig.rss_slope_mb_per_audio_h:+.2f} MB per audio hour",
-         "~0", abs(fig.rss_slope_mb_per_audio_h) < 2.0),
+        (
+            f"memory, {fig.replay_audio_min:.0f}-min fast replay: start / end / peak",
+            f"{fig.rss_start_mb:.1f} / {fig.rss_end_mb:.1f} / {fig.rss_peak_mb:.1f} MB",
+            "flat",
+            None,
+        ),
+        (
+            "  at 25 / 50 / 75 / 100 % of the replay",
+            " / ".join(f"{x:.1f}" for x in fig.rss_quarters_mb) + " MB",
+            "-",
+            None,
+        ),
+        (
+            "  slope over the second half",
+            f"{fig.rss_slope_mb_per_audio_h:+.2f} MB per audio hour",
+            "~0",
+            abs(fig.rss_slope_mb_per_audio_h) < 2.0,
+        ),
     ]
     width = max(len(r[0]) for r in rows) + 2
     lines = [

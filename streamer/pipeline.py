@@ -86,10 +86,15 @@ class Pipeline:
         # dropping them keeps memory flat through hours of silence.
         seg = self.segmenter
         reach = seg.max_frames + seg.pre_roll_frames + seg.onset_frames + 1
-        horizon = round(seg.position_s * self.sample_rate_hz) - reach * seg.frame_len
-        while len(self._arrivals) > 1 and self._arrivals[0][0] < horizon:
-            self._arrivals.popleft()
+        self._forget_arrivals_before(
+            round(seg.position_s * self.sample_rate_hz) - reach * seg.frame_len
+        )
         return predictions
+
+    def _forget_arrivals_before(self, sample_index: int) -> None:
+        """Drop arrival records of blocks that ended before ``sample_index`` (keeps the last)."""
+        while len(self._arrivals) > 1 and self._arrivals[0][0] < sample_index:
+            self._arrivals.popleft()
 
     def finish(self, classify_pending: bool = True) -> list[Prediction]:
         pending = self.segmenter.flush()
@@ -99,8 +104,7 @@ class Pipeline:
         """When ``sample_index`` entered the stream: the arrival of the block that brought it,
         less the audio after it in that block (a live source hands a block over once its last
         sample is captured; a block may hold several device periods when they come in a burst)."""
-        while len(self._arrivals) > 1 and self._arrivals[0][0] < sample_index:
-            self._arrivals.popleft()
+        self._forget_arrivals_before(sample_index)
         if not self._arrivals:
             return self._clock()
         block_end, arrived = self._arrivals[0]

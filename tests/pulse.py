@@ -296,3 +296,74 @@ class Feeder(threading.Thread):
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+class LiveProcess:
+    """``ser-live --no-ui ARGS`` as a child process (for the live tests and bench/live.py).
+
+    ``lines`` receives ``(monotonic time, stdout line)`` as each row is printed; ``stderr``
+    collects stderr lines; ``listening`` is set once ser-live reports its microphone.
+    """
+
+    def __init__(self, args: list[str], env: dict[str, str] | None = None) -> None:
+        import queue
+        import sys
+
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "streamer.cli", "--no-ui", *args],
+            cwd=Path(__file__).resolve().parents[1],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.lines: queue.Queue = queue.Queue()
+        self.stderr: list[str] = []
+        self.listening = threading.Event()
+        self._readers = [
+            threading.Thread(target=self._read_stdout, daemon=True),
+            threading.Thread(target=self._read_stderr, daemon=True),
+        ]
+        for reader in self._readers:
+            reader.start()
+
+    def _read_stdout(self) -> None:
+        for line in self.proc.stdout:
+            self.lines.put((time.monotonic(), line))
+
+    def _read_stderr(self) -> None:
+        for line in self.proc.stderr:
+            self.stderr.append(line.rstrip("\n"))
+            if line.startswith("ser-live: microphone"):
+                self.listening.set()
+
+    def wait_listening(self, timeout_s: float = 60) -> None:
+        if not self.listening.wait(timeout_s):
+            self.proc.kill()
+            self.proc.wait()
+            raise RuntimeError(f"ser-live never started listening: {self.stderr}")
+
+    def finish(self, timeout_s: float) -> int:
+        """Wait for ser-live to end by itself (killed if it takes longer); its exit code."""
+        try:
+            code = self.proc.wait(timeout_s)
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+                self.proc.wait()
+        for reader in self._readers:
+            reader.join(5)
+        return code
+
+    def stop(self, timeout_s: float = 10) -> int:
+        """Ctrl-C, then wait as :meth:`finish` does."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+        try:
+            return self.finish(timeout_s)
+        except subprocess.TimeoutExpired:
+            return self.proc.returncode
+
+    def summary(self) -> str:
+        return next((x for x in self.stderr if x.startswith("summary:")), "(no summary)")

@@ -6,19 +6,17 @@ PortAudio, exactly as from a desktop microphone. Scenarios run side by side.
 """
 
 import csv
-import queue
 import re
 import signal
 import subprocess
 import sys
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
 from onnx_factory import LABELS
-from pulse import Feeder, PulseServer, missing_requirements
+from pulse import Feeder, LiveProcess, PulseServer, missing_requirements
 from synth import SR, speech_and_silence
 from tools import skip_or_fail
 
@@ -45,54 +43,10 @@ def pulse_available():
         skip_or_fail(f"live tests need a PulseAudio server: {reason}")
 
 
-class LiveRun:
-    """``ser-live --device pulse`` on ``server``; stdout lines and stderr collected as they come."""
-
-    def __init__(self, server, out_csv, model, *args: str) -> None:
-        cmd = [sys.executable, "-m", "streamer.cli", "--device", "pulse", "--no-ui"]
-        self.proc = subprocess.Popen(
-            [*cmd, "--csv", str(out_csv), "--model", str(model), *args],
-            env=server.client_env(),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        self.rows: queue.Queue = queue.Queue()
-        self.stderr: list[str] = []
-        self.listening = threading.Event()
-        self._threads = [
-            threading.Thread(target=self._read_stdout, daemon=True),
-            threading.Thread(target=self._read_stderr, daemon=True),
-        ]
-        for thread in self._threads:
-            thread.start()
-
-    def _read_stdout(self) -> None:
-        for line in self.proc.stdout:
-            self.rows.put(line)
-
-    def _read_stderr(self) -> None:
-        for line in self.proc.stderr:
-            self.stderr.append(line.rstrip("\n"))
-            if line.startswith("ser-live: microphone"):
-                self.listening.set()
-
-    def wait_listening(self, timeout_s: float = 30) -> None:
-        if not self.listening.wait(timeout_s):
-            self.proc.kill()
-            raise AssertionError(f"ser-live never started listening: {self.stderr}")
-
-    def finish(self, timeout_s: float) -> int:
-        try:
-            code = self.proc.wait(timeout_s)
-        finally:
-            if self.proc.poll() is None:
-                self.proc.kill()
-                self.proc.wait()
-        for thread in self._threads:
-            thread.join(5)
-        return code
+def live_run(server, out_csv, model, *args: str) -> LiveProcess:
+    """``ser-live --device pulse`` on ``server``, logging to ``out_csv``."""
+    cmd = ["--device", "pulse", "--csv", str(out_csv), "--model", str(model), *args]
+    return LiveProcess(cmd, server.client_env())
 
 
 def read_csv(path):
@@ -114,17 +68,17 @@ def scenario(name: str, root, model) -> dict:
         if name == "three_utterances":
             audio, truth = speech_and_silence(THREE)
             duration = len(audio) / SR + 0.8
-            run = LiveRun(server, out, model, "--duration", f"{duration:.1f}")
+            run = live_run(server, out, model, "--duration", f"{duration:.1f}")
             run.wait_listening()
             feeder.play(audio)
             result["code"] = run.finish(duration + 20)
             result["truth"] = truth
         else:
             audio, truth = speech_and_silence(TWO)
-            run = LiveRun(server, out, model)
+            run = live_run(server, out, model)
             run.wait_listening()
             feeder.play(audio)
-            run.rows.get(timeout=20)  # the first utterance is logged
+            run.lines.get(timeout=20)  # the first utterance is logged
             time.sleep(MID_SECOND_S)
             sent = time.monotonic()
             if name == "unplugged":
