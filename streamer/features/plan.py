@@ -36,7 +36,8 @@ class Plan:
     mel: scipy.sparse.csr_matrix  # (n_mels, n_bins), ~2 non-zeros per bin
     power_proj: np.ndarray  # (n_chroma + 2, n_bins): [chroma | alpha low | alpha high]
     mean_row: np.ndarray  # (n_bins,) 1 / n_bins
-    magnitude_proj: np.ndarray  # (3, n_bins): [1, f, f^2]
+    magnitude_proj: np.ndarray  # (4 + n_blocks, n_bins): [1, f, f^2 | roll-off block starts]
+    rolloff_steps: np.ndarray  # (ROLLOFF_BLOCK, 1) intp 0 .. ROLLOFF_BLOCK - 1
     log_proj: np.ndarray  # (3, n_bins): [mean, slope 0-500 Hz, slope 500-1500 Hz]
     hammarberg_low: slice  # bins 0-2 kHz
     hammarberg_high: slice  # bins 2-5 kHz
@@ -72,6 +73,14 @@ def _pitch_geometry(config: FeatureConfig) -> PitchGeometry:
 ROLLOFF_BLOCK = 16  # bins per block of the roll-off running sum (spectral.rolloff)
 
 
+def _block_starts(n_bins: int, block: int) -> np.ndarray:
+    """(n_blocks + 1, n_bins): row b sums the bins before block b (row 0 is zeros, the last row
+    sums every bin); n_blocks = ceil(n_bins / block)."""
+    n_blocks = -(-n_bins // block)
+    starts = np.minimum(np.arange(n_blocks + 1) * block, n_bins)
+    return (np.arange(n_bins)[None, :] < starts[:, None]).astype(np.float32)
+
+
 @lru_cache(maxsize=8)
 def plan(config: FeatureConfig) -> Plan:
     freq = filters.fft_frequencies(config)
@@ -99,7 +108,10 @@ def plan(config: FeatureConfig) -> Plan:
         mel=scipy.sparse.csr_matrix(filters.mel_filterbank(config)),
         power_proj=np.ascontiguousarray(power_proj, dtype=np.float32),
         mean_row=np.full(n_bins, 1.0 / n_bins, dtype=np.float32),
-        magnitude_proj=np.stack([np.ones(n_bins), freq, freq**2]).astype(np.float32),
+        magnitude_proj=np.concatenate(
+            [np.stack([np.ones(n_bins), freq, freq**2]), _block_starts(n_bins, ROLLOFF_BLOCK)]
+        ).astype(np.float32),
+        rolloff_steps=np.arange(ROLLOFF_BLOCK, dtype=np.intp)[:, None],
         log_proj=np.ascontiguousarray(log_proj),
         hammarberg_low=slice(0, int(2000 // hz_per_bin) + 1),
         hammarberg_high=slice(int(np.ceil(2000 / hz_per_bin)), int(5000 // hz_per_bin) + 1),
