@@ -65,25 +65,25 @@ def _columns(samples: np.ndarray, p: Plan) -> np.ndarray:
     spectral.flux(log_mel, take(1)[0])
     put(spectral.contrast(spec.magnitude, p))
     put(spectral.chroma(power_sums[:n_chroma]))
-    # Pitch and voice quality (pitch frames are every pitch_stride-th STFT frame).
+    # Pitch and voice quality: six rows computed at the pitch-frame rate (every pitch_stride-th
+    # STFT frame) and upsampled together. F0 is interpolated in semitones (geometrically in Hz)
+    # and, like "voiced", only between two voiced pitch frames.
     pad = config.n_fft // 2
     track = pitch.track(x, count, p, padded[pad - 2 :])
-    stride = config.pitch_stride
-    voiced = pitch.upsample(track.voiced, count, stride)
-    f0_hz = pitch.upsample_f0(track.f0_hz, track.voiced, count, stride)
-    put(np.where(voiced, 12.0 * np.log2(np.maximum(f0_hz, 1.0) / 27.5), 0.0))
-    periodic = np.stack(  # one upsampling for all pitch-frame rows
-        [
-            1.0 - track.aperiodicity,  # voicing
-            voice_quality.jitter(track.f0_hz, track.voiced),
-            voice_quality.shimmer_db(rms_db[::stride], track.voiced),
-            track.hnr_db,
-        ]
+    at_pitch_rate = np.empty((6, track.f0_hz.size), dtype=np.float32)
+    semitones = np.log2(np.maximum(track.f0_hz, np.float32(1.0)) * np.float32(1.0 / 27.5))
+    semitones *= np.float32(12.0)
+    np.multiply(semitones, track.voiced, out=at_pitch_rate[0])
+    np.subtract(np.float32(1.0), track.aperiodicity, out=at_pitch_rate[1])  # voicing
+    at_pitch_rate[2] = track.voiced
+    at_pitch_rate[3:5] = voice_quality.perturbations(
+        track.f0_hz, rms_db[:: config.pitch_stride], track.voiced
     )
-    periodic = pitch.upsample(periodic, count, stride)
-    put(periodic[0])
-    put(voiced)
-    put(periodic[1:])
+    at_pitch_rate[5] = track.hnr_db
+    voice = take(6)  # f0_st, voicing, voiced, jitter, shimmer_db, hnr_db
+    pitch.upsample(at_pitch_rate, voice, config.pitch_stride)
+    np.floor(voice[2], out=voice[2])  # in between: voiced only if both neighbours are (1, not 0.5)
+    voice[0] *= voice[2]
     put(voice_quality.loudness(log_mel, config.loudness_exponent))
     put(voice_quality.alpha_ratio_db(power_sums[n_chroma], power_sums[n_chroma + 1]))
     put(voice_quality.hammarberg_db(spec.power, p.hammarberg_low, p.hammarberg_high))

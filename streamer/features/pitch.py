@@ -186,31 +186,18 @@ def _pick_period(
     return best + shift, aperiodicity, np.maximum(vertex, 0.0)
 
 
-def upsample(values: np.ndarray, n_frames: int, stride: int) -> np.ndarray:
-    """Pitch-frame values (last axis) -> every STFT frame: in-between frames get the mean of
-    their two neighbours (bool: true only when both are). Identity for stride 1."""
+def upsample(values: np.ndarray, out: np.ndarray, stride: int) -> np.ndarray:
+    """Pitch-frame values (last axis) -> ``out`` with one column per STFT frame: frames in
+    between get the mean of their two neighbours (the last one, if it has no right neighbour,
+    the value before it). A copy for stride 1."""
     if stride == 1:
-        return values
-    out = np.empty(values.shape[:-1] + (n_frames,), dtype=values.dtype)
+        out[...] = values
+        return out
     out[..., ::2] = values
-    n_odd = n_frames // 2
-    left = values[..., :n_odd]
-    right = values[..., np.minimum(np.arange(1, n_odd + 1), values.shape[-1] - 1)]
-    if values.dtype == bool:
-        out[..., 1::2] = left & right
-    else:
-        out[..., 1::2] = (left + right) * 0.5
+    odd = out[..., 1::2]
+    paired = min(odd.shape[-1], values.shape[-1] - 1)  # odd frames with a right neighbour
+    np.add(values[..., :paired], values[..., 1 : paired + 1], out=odd[..., :paired])
+    if paired < odd.shape[-1]:
+        np.add(values[..., paired:], values[..., paired:], out=odd[..., paired:])
+    odd *= np.float32(0.5)
     return out
-
-
-def upsample_f0(f0_hz: np.ndarray, voiced: np.ndarray, n_frames: int, stride: int) -> np.ndarray:
-    """As ``upsample`` but interpolating F0 geometrically and only between voiced frames."""
-    if stride == 1:
-        return f0_hz
-    both = upsample(voiced, n_frames, stride)
-    out = np.empty(n_frames, dtype=np.float32)
-    out[::2] = f0_hz
-    n_odd = n_frames // 2
-    right = f0_hz[np.minimum(np.arange(1, n_odd + 1), f0_hz.size - 1)]
-    out[1::2] = np.sqrt(f0_hz[:n_odd] * right)
-    return np.where(both, out, np.float32(0.0))

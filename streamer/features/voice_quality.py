@@ -16,27 +16,24 @@ DB_PER_NEPER = float(10.0 / np.log(10.0))
 
 
 
-def jitter(f0_hz: np.ndarray, voiced: np.ndarray) -> np.ndarray:
-    """Relative period perturbation |T - (T_prev + T_next) / 2| / T."""
-    period = 1.0 / np.maximum(f0_hz, np.float32(1e-3))
-    return _perturbation(period, voiced, relative=True)
-
-
-def shimmer_db(level_db: np.ndarray, voiced: np.ndarray) -> np.ndarray:
-    """Level perturbation |L - (L_prev + L_next) / 2| in dB."""
-    return _perturbation(level_db, voiced, relative=False)
-
-
-def _perturbation(x: np.ndarray, voiced: np.ndarray, relative: bool) -> np.ndarray:
-    out = np.zeros(x.shape[0], dtype=np.float32)
-    if x.shape[0] < 3:
+def perturbations(f0_hz: np.ndarray, level_db: np.ndarray, voiced: np.ndarray) -> np.ndarray:
+    """(2, n): jitter, the relative period perturbation |T - (T_prev + T_next) / 2| / T, and
+    shimmer, the level perturbation |L - (L_prev + L_next) / 2| in dB, per pitch frame."""
+    n = f0_hz.shape[0]
+    out = np.zeros((2, n), dtype=np.float32)
+    if n < 3:
         return out
+    series = np.empty((2, n), dtype=np.float32)
+    np.divide(np.float32(1.0), np.maximum(f0_hz, np.float32(1e-3)), out=series[0])  # period
+    series[1] = level_db
+    centre = series[:, 1:-1]
+    deviation = series[:, :-2] + series[:, 2:]
+    deviation *= np.float32(0.5)
+    np.subtract(centre, deviation, out=deviation)
+    np.abs(deviation, out=deviation)
+    deviation[0] /= np.maximum(centre[0], np.float32(1e-9))
     defined = voiced[:-2] & voiced[1:-1] & voiced[2:]
-    centre = x[1:-1]
-    deviation = np.abs(centre - 0.5 * (x[:-2] + x[2:]))
-    if relative:
-        deviation = deviation / np.maximum(centre, np.float32(1e-9))
-    out[1:-1] = np.where(defined, deviation, np.float32(0.0))
+    np.multiply(deviation, defined, out=out[:, 1:-1])
     return out
 
 
