@@ -6,7 +6,8 @@ speech-like signal when the corpora are missing. Single core: BLAS/OpenMP thread
 one and the process is pinned to one CPU before numpy is imported.
 
 What is timed (each a full utterance -> feature vector, median of --repeats runs):
-  ours              streamer.features.extract: frame matrix + utterance vector in one pass
+  ours              streamer.features.extract_vector: the utterance vector the classifier reads,
+                    exactly what the live path runs per utterance
   librosa+yin       the same descriptor set from librosa at matching parameters, used well (one
                     STFT shared by all spectral calls): melspectrogram, power_to_db, mfcc,
                     delta (1st, 2nd), rms, zero_crossing_rate, spectral centroid, bandwidth,
@@ -217,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
 
     ours_config = dataclasses.replace(CFG, pitch_stride=args.pitch_stride)
     methods: dict[str, tuple[Callable[[np.ndarray], object], int]] = {
-        "ours": (functools.partial(features.extract, config=ours_config),
+        "ours": (functools.partial(features.extract_vector, config=ours_config),
                  repeats * (10 if not args.quick else 1)),
         "librosa+yin": (librosa_pipeline("yin"), repeats),
     }

@@ -134,11 +134,10 @@ class Classifier:
 
     def predict(self, samples: np.ndarray) -> np.ndarray:
         """Class probabilities (sum 1) for one utterance of 16 kHz mono samples."""
-        extracted = features.extract(samples)
-        if self.info.input_kind == "vector":
-            batch = extracted.vector[None, :]
+        if self.info.input_kind == "vector":  # only what the model reads is computed
+            batch = features.extract_vector(samples)[None, :]
         else:
-            batch = extracted.frames[None, :, :]
+            batch = features.frame_features(samples)[None, :, :]
         (probs,) = self._session.run([PROBABILITIES_OUTPUT], {self._input_name: batch})
         probs = np.asarray(probs, dtype=np.float64).reshape(-1)
         if probs.shape[0] != len(self.labels):

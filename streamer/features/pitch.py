@@ -51,8 +51,10 @@ def decimate(x: np.ndarray, factor: int) -> np.ndarray:
 
 def _halve(padded: np.ndarray, n_out: int, out: np.ndarray) -> np.ndarray:
     """``decimate`` by 2 into ``out`` (n_out samples) from ``padded``: x with 2 zeros before and
-    at least 2 zeros after it (padded[2 + k] = x[k])."""
-    even, odd = padded[0::2], padded[1::2]  # even[i + 1] = x[2i], odd[i + 1] = x[2i + 1]
+    at least 2 zeros after it (padded[2 + k] = x[k]). The even and odd samples are copied apart
+    first: arithmetic on contiguous arrays is several times faster than on stride-2 views."""
+    even, odd = padded[: 2 * n_out + 4].reshape(-1, 2).T.copy()
+    # even[i + 1] = x[2i], odd[i + 1] = x[2i + 1]
     np.add(even[:n_out], even[2 : n_out + 2], out=out)
     pair = np.multiply(even[1 : n_out + 1], np.float32(6.0))
     out += pair
@@ -81,7 +83,9 @@ def track(
     # period, like the STFT frame it belongs to.
     lead = g.lead
     n_y = -(-x.size // 2) if config.pitch_decimation == 2 else x.size
-    padded = np.zeros(max(n_y + lead, (count - 1) * hop) + g.span + 1, dtype=np.float32)
+    padded = np.empty(max(n_y + lead, (count - 1) * hop) + g.span + 1, dtype=np.float32)
+    padded[:lead] = 0.0  # the signal fills [lead, lead + n_y)
+    padded[lead + n_y :] = 0.0
     if config.pitch_decimation == 1:
         padded[lead : lead + n_y] = x
     elif zero_padded is not None and zero_padded.size >= 2 * n_y + 4:
@@ -90,10 +94,12 @@ def track(
         padded[lead : lead + n_y] = decimate(x, 2)
     frames = frame_view(padded, g.span, hop, count)
 
-    both = np.zeros((2 * count, g.n_fft), dtype=np.float32)  # rows: a (first W), then b
+    both = np.empty((2 * count, g.n_fft), dtype=np.float32)  # rows: a (first W), then b
     both[:count, : g.width] = frames[:, : g.width]
+    both[:count, g.width :] = 0.0
     b_rows = both[count:]
     b_rows[:, : g.span] = frames
+    b_rows[:, g.span :] = 0.0
     e_b = _window_energies(b_rows, g)  # E_b(tau) = sum_{j<W} b_{j+tau}^2
     spectra = sfft.rfft(both, axis=1, overwrite_x=True)
     product = np.conj(spectra[:count])

@@ -64,26 +64,31 @@ def stft(x: np.ndarray, plan: Plan, padded: np.ndarray | None = None) -> Spectro
     n_fft, hop, win = config.n_fft, config.hop_length, config.win_length
     count = n_frames(x.size, hop)
     if padded is None:
-        padded = padded_buffer(x.size, config.n_fft, hop)
-        padded[n_fft // 2 : n_fft // 2 + x.size] = x
+        padded, target = padded_buffer(x.size, config.n_fft, hop)
+        target[...] = x
     frames = frame_view(padded, win, hop, count, start=plan.offset)
     if win == n_fft:
         buffer = np.multiply(frames, plan.window)
     else:
         buffer = np.zeros((count, n_fft), dtype=np.float32)
         np.multiply(frames, plan.window, out=buffer[:, plan.offset : plan.offset + win])
-    spectrum = sfft.rfft(buffer, axis=1, overwrite_x=True)
+    spectrum = sfft.rfft(buffer, axis=1)
     magnitude = np.abs(spectrum).T.copy()
     return Spectrogram(
         padded=padded, frames=frames, magnitude=magnitude, power=np.square(magnitude)
     )
 
 
-def padded_buffer(n_samples: int, n_fft: int, hop: int) -> np.ndarray:
-    """Zeros: n_fft//2 before the signal, at least n_fft//2 after it (enough for every frame)."""
+def padded_buffer(n_samples: int, n_fft: int, hop: int) -> tuple[np.ndarray, np.ndarray]:
+    """A buffer with n_fft//2 zeros before room for the signal and at least n_fft//2 zeros after
+    it (enough for every frame), and the view ``buffer[n_fft//2 : n_fft//2 + n_samples]`` the
+    caller fills. Only the margins are zeroed: the signal overwrites the rest anyway."""
     count = n_frames(n_samples, hop)
     pad = n_fft // 2
-    return np.zeros(max(n_samples + 2 * pad, (count - 1) * hop + n_fft), dtype=np.float32)
+    padded = np.empty(max(n_samples + 2 * pad, (count - 1) * hop + n_fft), dtype=np.float32)
+    padded[:pad] = 0.0
+    padded[pad + n_samples :] = 0.0
+    return padded, padded[pad : pad + n_samples]
 
 
 def prepare_padded(
@@ -92,8 +97,7 @@ def prepare_padded(
     """``prepare`` written straight into the STFT's zero-padded buffer (one pass instead of two):
     returns the buffer and the conditioned signal, a view ``buffer[n_fft//2 : n_fft//2 + n]``."""
     x = np.asarray(samples, dtype=np.float32).reshape(-1)
-    padded = padded_buffer(x.size, n_fft, hop)
-    target = padded[n_fft // 2 : n_fft // 2 + x.size]
+    padded, target = padded_buffer(x.size, n_fft, hop)
     if x.size == 0:
         return padded, target
     x, mean = _finite_with_mean(x)
