@@ -5,7 +5,8 @@ corpora (SER_DATA_DIR, default ../shared/data) cut to several utterance lengths,
 speech-like signal when the corpora are missing. Single core: BLAS/OpenMP threads are limited to
 one and the process is pinned to one CPU before numpy is imported.
 
-What is timed (each a full utterance -> feature vector, median of --repeats runs):
+What is timed (each a full utterance -> feature vector; the median over --repeats runs, taken in
+turns that interleave the methods, after a warm-up):
   ours              streamer.features.extract_vector: the utterance vector the classifier reads,
                     exactly what the live path runs per utterance
   librosa+yin       the same descriptor set from librosa at matching parameters, used well (one
@@ -187,14 +188,28 @@ def opensmile_pipeline() -> Callable[[np.ndarray], object] | None:
     return lambda y: smile.process_signal(y, SR)
 
 
-def median_ms(fn: Callable[[np.ndarray], object], y: np.ndarray, repeats: int) -> float:
-    fn(y)  # warm-up (caches, numba JIT in librosa)
-    times = []
-    for _ in range(repeats):
+WARM_UP_S = 0.3  # per method and length: caches, numba JIT in librosa, the allocator's heap
+ROUNDS = 5  # the methods take turns, so a slow spell of the machine hits them all alike
+
+
+def median_times_ms(
+    methods: dict[str, tuple[Callable[[np.ndarray], object], int]], y: np.ndarray
+) -> dict[str, float]:
+    """Median time per call of every method on ``y``: after a warm-up, each method's runs are
+    split into ROUNDS turns interleaved with the other methods', then pooled."""
+    for fn, _ in methods.values():
         start = time.perf_counter()
         fn(y)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1e3
+        while time.perf_counter() - start < WARM_UP_S:
+            fn(y)
+    times: dict[str, list[float]] = {name: [] for name in methods}
+    for turn in range(ROUNDS):
+        for name, (fn, n) in methods.items():
+            for _ in range(n // ROUNDS + (turn < n % ROUNDS)):
+                start = time.perf_counter()
+                fn(y)
+                times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(t) * 1e3 for name, t in times.items() if t}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -239,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[float, dict[str, float]] = {}
     for seconds in lengths:
         y = audio[seconds]
-        row = {name: median_ms(fn, y, n) for name, (fn, n) in methods.items()}
+        row = median_times_ms(methods, y)
         results[seconds] = row
         rtf = row["ours"] / 1e3 / seconds
         cells = " ".join(f"{row[name]:16.2f}" for name in methods)

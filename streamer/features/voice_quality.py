@@ -40,7 +40,9 @@ def perturbations(f0_hz: np.ndarray, level_db: np.ndarray, voiced: np.ndarray) -
 def loudness(log_mel_db: np.ndarray, exponent: float) -> np.ndarray:
     """Sum over the (n_mels, T) mel bands of band power ** exponent (Stevens' power law),
     computed from the dB log-mel as exp(exponent * ln P)."""
-    return np.exp(log_mel_db * np.float32(exponent / DB_PER_NEPER)).sum(axis=0)
+    powered = np.multiply(log_mel_db, np.float32(exponent / DB_PER_NEPER))
+    np.exp(powered, out=powered)
+    return np.add.reduce(powered, axis=0)
 
 
 def alpha_ratio_db(low: np.ndarray, high: np.ndarray) -> np.ndarray:
@@ -50,6 +52,6 @@ def alpha_ratio_db(low: np.ndarray, high: np.ndarray) -> np.ndarray:
 
 def hammarberg_db(power: np.ndarray, low_bins: slice, high_bins: slice) -> np.ndarray:
     """Strongest bin 0-2 kHz over strongest bin 2-5 kHz of the (n_bins, T) power, in dB."""
-    low = power[low_bins].max(axis=0)
-    high = power[high_bins].max(axis=0)
+    low = np.maximum.reduce(power[low_bins], axis=0)
+    high = np.maximum.reduce(power[high_bins], axis=0)
     return 10.0 * np.log10(np.maximum(low, 1e-10) / np.maximum(high, 1e-10))
