@@ -83,9 +83,7 @@ def track(
     # period, like the STFT frame it belongs to.
     lead = g.lead
     n_y = -(-x.size // 2) if config.pitch_decimation == 2 else x.size
-    padded = np.empty(max(n_y + lead, (count - 1) * hop) + g.span + 1, dtype=np.float32)
-    padded[:lead] = 0.0  # the signal fills [lead, lead + n_y)
-    padded[lead + n_y :] = 0.0
+    padded = np.zeros(max(n_y + lead, (count - 1) * hop) + g.span + 1, dtype=np.float32)
     if config.pitch_decimation == 1:
         padded[lead : lead + n_y] = x
     elif zero_padded is not None and zero_padded.size >= 2 * n_y + 4:
@@ -94,12 +92,10 @@ def track(
         padded[lead : lead + n_y] = decimate(x, 2)
     frames = frame_view(padded, g.span, hop, count)
 
-    both = np.empty((2 * count, g.n_fft), dtype=np.float32)  # rows: a (first W), then b
+    both = np.zeros((2 * count, g.n_fft), dtype=np.float32)  # rows: a (first W), then b
     both[:count, : g.width] = frames[:, : g.width]
-    both[:count, g.width :] = 0.0
     b_rows = both[count:]
     b_rows[:, : g.span] = frames
-    b_rows[:, g.span :] = 0.0
     e_b = _window_energies(b_rows, g)  # E_b(tau) = sum_{j<W} b_{j+tau}^2
     spectra = sfft.rfft(both, axis=1, overwrite_x=True)
     product = np.conj(spectra[:count])

@@ -80,14 +80,11 @@ def stft(x: np.ndarray, plan: Plan, padded: np.ndarray | None = None) -> Spectro
 
 
 def padded_buffer(n_samples: int, n_fft: int, hop: int) -> tuple[np.ndarray, np.ndarray]:
-    """A buffer with n_fft//2 zeros before room for the signal and at least n_fft//2 zeros after
-    it (enough for every frame), and the view ``buffer[n_fft//2 : n_fft//2 + n_samples]`` the
-    caller fills. Only the margins are zeroed: the signal overwrites the rest anyway."""
+    """Zeros: n_fft//2 before room for the signal, at least n_fft//2 after it (enough for every
+    frame); returned with the view ``buffer[n_fft//2 : n_fft//2 + n_samples]`` the caller fills."""
     count = n_frames(n_samples, hop)
     pad = n_fft // 2
-    padded = np.empty(max(n_samples + 2 * pad, (count - 1) * hop + n_fft), dtype=np.float32)
-    padded[:pad] = 0.0
-    padded[pad + n_samples :] = 0.0
+    padded = np.zeros(max(n_samples + 2 * pad, (count - 1) * hop + n_fft), dtype=np.float32)
     return padded, padded[pad : pad + n_samples]
 
 
