@@ -183,10 +183,10 @@ class Figures:
 def segmenter_ends(mic: np.ndarray) -> list[int]:
     """Where ser-live's segmenter ends each utterance of ``mic`` (sample indices), offline."""
     from streamer.segmenter import Segmenter
-    from streamer.vad import FrameVad
+    from streamer.vad import vad_from_settings
 
     settings = load_settings()
-    vad = FrameVad(MIC_RATE, settings.vad.frame_ms, settings.vad.aggressiveness)
+    vad = vad_from_settings(MIC_RATE, settings.vad)
     segmenter = Segmenter(vad, settings.segmenter)
     utterances = segmenter.feed(mic) + segmenter.flush()
     return [round(u.end_s * MIC_RATE) for u in utterances]

@@ -40,6 +40,10 @@ class AudioSettings:
 class VadSettings:
     frame_ms: int
     aggressiveness: int
+    gain_staging: bool
+    gain_target_dbfs: float
+    gain_floor_dbfs: float
+    gain_release_db_per_s: float
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,7 @@ class UiSettings:
     timeline_rows: int
     timeline_col_s: float
     uncertain_below: float
+    uncertain_from_model: bool
     trend_alpha: float
 
 
@@ -243,6 +248,15 @@ def validate(s: Settings) -> None:
     need(
         s.vad.aggressiveness in (0, 1, 2, 3),
         f"vad.aggressiveness must be 0, 1, 2 or 3 (got {s.vad.aggressiveness})",
+    )
+    need(
+        -60.0 <= s.vad.gain_floor_dbfs < s.vad.gain_target_dbfs <= 0.0,
+        "vad.gain_floor_dbfs < vad.gain_target_dbfs must both lie in -60..0 dBFS "
+        f"(got {s.vad.gain_floor_dbfs}, {s.vad.gain_target_dbfs})",
+    )
+    need(
+        0.0 < s.vad.gain_release_db_per_s <= 60.0,
+        f"vad.gain_release_db_per_s must be in (0, 60] (got {s.vad.gain_release_db_per_s})",
     )
     seg = s.segmenter
     for key in ("onset_ms", "pre_roll_ms", "hangover_ms"):

@@ -8,14 +8,14 @@ from streamer.classifier import Classifier
 from streamer.pipeline import Pipeline
 from streamer.segmenter import Segmenter
 from streamer.settings import load_settings
-from streamer.vad import FrameVad
+from streamer.vad import vad_from_settings
 
 PATTERN = [("silence", 0.8), ("speech", 1.4), ("silence", 1.0), ("speech", 1.8), ("silence", 1.0)]
 
 
 def make_pipeline(model_path, clock=None) -> Pipeline:
     settings = load_settings()
-    vad = FrameVad(SR, settings.vad.frame_ms, settings.vad.aggressiveness)
+    vad = vad_from_settings(SR, settings.vad)
     kwargs = {"clock": clock} if clock else {}
     return Pipeline(Segmenter(vad, settings.segmenter), Classifier(model_path), **kwargs)
 

@@ -12,7 +12,7 @@ from streamer.runner import InputLost, run
 from streamer.segmenter import Segmenter
 from streamer.settings import load_settings
 from streamer.sources import SourceError, SourceStats
-from streamer.vad import FrameVad
+from streamer.vad import vad_from_settings
 
 PATTERN = [
     ("silence", 0.8),
@@ -80,7 +80,7 @@ class ScriptedSource:
 
 def make_pipeline(clock=None, **segmenter_overrides) -> Pipeline:
     settings = load_settings(overrides={"segmenter": segmenter_overrides})
-    vad = FrameVad(SR, settings.vad.frame_ms, settings.vad.aggressiveness)
+    vad = vad_from_settings(SR, settings.vad)
     kwargs = {} if clock is None else {"clock": clock}
     return Pipeline(Segmenter(vad, settings.segmenter), InstantModel(), **kwargs)
 

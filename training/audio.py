@@ -19,7 +19,7 @@ from streamer.features import SAMPLE_RATE
 from streamer.segmenter import Segmenter
 from streamer.settings import load_settings
 from streamer.sources.resample import StreamResampler, downmix
-from streamer.vad import FrameVad
+from streamer.vad import vad_from_settings
 
 _FALLBACK_TOP_DB = 40.0
 _FALLBACK_MARGIN_S = 0.3
@@ -35,7 +35,7 @@ def _segmenter_settings():
 def preparation_key() -> str:
     """Everything that shapes a prepared clip; part of the feature cache key."""
     vad, seg = _segmenter_settings()
-    return json.dumps({"vad": vars(vad), "segmenter": vars(seg), "version": 2}, sort_keys=True)
+    return json.dumps({"vad": vars(vad), "segmenter": vars(seg), "version": 3}, sort_keys=True)
 
 
 def load(path: Path, trim: bool = True) -> np.ndarray:
@@ -52,9 +52,7 @@ def cut_like_live(samples: np.ndarray) -> np.ndarray:
     energy trim, so no labelled clip is silently lost from training.
     """
     vad_settings, seg_settings = _segmenter_settings()
-    segmenter = Segmenter(
-        FrameVad(SAMPLE_RATE, vad_settings.frame_ms, vad_settings.aggressiveness), seg_settings
-    )
+    segmenter = Segmenter(vad_from_settings(SAMPLE_RATE, vad_settings), seg_settings)
     utterances = segmenter.feed(samples) + segmenter.flush()
     if not utterances:
         return trim_silence(samples)
