@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import signal
 import sys
 import threading
@@ -20,7 +21,7 @@ from streamer.sinks.console_lines import LineSink
 from streamer.sinks.csv_log import CsvSink
 from streamer.sinks.jsonl_log import JsonlSink
 from streamer.sources import InputError, SourceError
-from streamer.vad import FrameVad
+from streamer.vad import vad_from_settings
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
@@ -146,14 +147,23 @@ def make_source(args: argparse.Namespace, settings: Settings, show_ui: bool) -> 
     return MicSource(args.device, audio)
 
 
+def with_model_threshold(settings: Settings, classifier: Classifier) -> Settings:
+    """The uncertain threshold the model chose on held-out corpora, unless the settings say no."""
+    chosen = classifier.info.uncertain_below
+    if not settings.ui.uncertain_from_model or chosen is None:
+        return settings
+    return dataclasses.replace(
+        settings, ui=dataclasses.replace(settings.ui, uncertain_below=chosen)
+    )
+
+
 def execute(args: argparse.Namespace) -> RunSummary:
     settings = settings_from_args(args)
     show_ui = not args.no_ui and sys.stdout.isatty()
     classifier = Classifier(settings.model.path)  # first: a bad model never opens the microphone
+    settings = with_model_threshold(settings, classifier)
     source = make_source(args, settings, show_ui)
-    vad = FrameVad(
-        settings.audio.sample_rate_hz, settings.vad.frame_ms, settings.vad.aggressiveness
-    )
+    vad = vad_from_settings(settings.audio.sample_rate_hz, settings.vad)
     pipeline = Pipeline(Segmenter(vad, settings.segmenter), classifier)
     sinks: list[Any] = []
     stop = threading.Event()

@@ -37,6 +37,8 @@ class Snapshot:
     recent: tuple[Prediction, ...]
     utterances: int
     latencies_ms: tuple[float, ...] = field(default=())
+    non_speech: int = 0  # segments the model's gate judged noise, music or other non-speech
+    adapting: bool = False  # the stream normaliser still leans on the training statistics
 
 
 def _now_iso() -> str:
@@ -65,6 +67,9 @@ class Pipeline:
 
     def reset(self) -> None:
         self.segmenter.reset()
+        reset_model = getattr(self.model, "reset", None)
+        if reset_model is not None:  # the classifier's per-stream normaliser
+            reset_model()
         self._samples_in = 0
         # (stream sample index just past a block, monotonic time it arrived) for latency.
         self._arrivals: deque[tuple[int, float]] = deque()
@@ -72,6 +77,8 @@ class Pipeline:
         self._latencies: deque[float] = deque(maxlen=1000)
         self._level_dbfs = -math.inf
         self._utterances = 0
+        self._non_speech = 0
+        self._adapting = bool(getattr(self.model, "adapting", False))
 
     def process(self, block: np.ndarray) -> list[Prediction]:
         arrived = self._clock()
@@ -80,7 +87,7 @@ class Pipeline:
         if len(block):
             rms = float(np.sqrt(np.mean(np.square(block, dtype=np.float64))))
             self._level_dbfs = 20 * math.log10(rms) if rms > 1e-7 else -140.0
-        predictions = [self._classify(u) for u in self.segmenter.feed(block)]
+        predictions = self._classify_all(self.segmenter.feed(block))
         # Every future utterance ends after the start of the one in progress, which is at most
         # max_utterance + pre-roll + onset back: older arrival times are never asked for, and
         # dropping them keeps memory flat through hours of silence.
@@ -98,7 +105,11 @@ class Pipeline:
 
     def finish(self, classify_pending: bool = True) -> list[Prediction]:
         pending = self.segmenter.flush()
-        return [self._classify(u) for u in pending] if classify_pending else []
+        return self._classify_all(pending) if classify_pending else []
+
+    def _classify_all(self, utterances: list[Utterance]) -> list[Prediction]:
+        out = [self._classify(u) for u in utterances]
+        return [p for p in out if p is not None]
 
     def _arrival_of(self, sample_index: int) -> float:
         """When ``sample_index`` entered the stream: the arrival of the block that brought it,
@@ -110,9 +121,21 @@ class Pipeline:
         block_end, arrived = self._arrivals[0]
         return arrived - max(0, block_end - sample_index) / self.sample_rate_hz
 
-    def _classify(self, utterance: Utterance) -> Prediction:
+    def _classify(self, utterance: Utterance) -> Prediction | None:
+        """A prediction, or None when the model's gate says the segment is not speech."""
         speech_ended = self._arrival_of(round(utterance.end_s * self.sample_rate_hz))
-        probs = self.model.predict(utterance.samples)
+        assess = getattr(self.model, "assess", None)
+        if assess is not None:
+            assessment = assess(utterance.samples)
+            with self._lock:
+                self._adapting = assessment.adapting
+            if not assessment.speech:
+                with self._lock:
+                    self._non_speech += 1
+                return None
+            probs = assessment.probabilities
+        else:
+            probs = self.model.predict(utterance.samples)
         latency_ms = max(0.0, (self._clock() - speech_ended) * 1000.0)
         prediction = Prediction(
             start_s=utterance.start_s,
@@ -132,6 +155,7 @@ class Pipeline:
         seg = self.segmenter
         with self._lock:
             recent, latencies, count = tuple(self._recent), tuple(self._latencies), self._utterances
+            non_speech, adapting = self._non_speech, self._adapting
         return Snapshot(
             position_s=self._samples_in / self.sample_rate_hz,
             level_dbfs=self._level_dbfs,
@@ -140,4 +164,6 @@ class Pipeline:
             recent=recent,
             utterances=count,
             latencies_ms=latencies,
+            non_speech=non_speech,
+            adapting=adapting,
         )

@@ -33,6 +33,7 @@ class RunSummary:
     latency_median_ms: float | None
     latency_p95_ms: float | None
     ended_by: str  # "end of input", "time limit", "stop request" or "input failure"
+    non_speech: int = 0  # segments the model's gate judged noise, music or other non-speech
 
     def describe(self) -> str:
         parts = [
@@ -43,6 +44,11 @@ class RunSummary:
         ]
         if self.device_overflows:
             parts.append(f"device overflows {self.device_overflows}")
+        if self.non_speech:
+            parts.append(
+                f"{self.non_speech} non-speech segment{'s' if self.non_speech != 1 else ''} "
+                "not classified"
+            )
         if self.latency_median_ms is not None:
             parts.append(
                 f"latency median {self.latency_median_ms:.0f} ms, p95 {self.latency_p95_ms:.0f} ms"
@@ -131,6 +137,7 @@ def run(
         latency_median_ms=median,
         latency_p95_ms=p95,
         ended_by=ended_by,
+        non_speech=snap.non_speech,
     )
     if failure is not None:
         raise InputLost(str(failure), summary) from None

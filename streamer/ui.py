@@ -89,7 +89,13 @@ def _status(snapshot: Snapshot, stats: SourceStats, info: ViewInfo, elapsed_s: f
         + (f" · device {stats.device_overflows}" if stats.device_overflows else ""),
         style="bold red" if trouble else "grey58",
     )
-    grid.add_row(Text(f"utterances {snapshot.utterances}"), Text(latency, style="grey70"), overruns)
+    count = Text(f"utterances {snapshot.utterances}")
+    if snapshot.non_speech:
+        count.append(f" · {snapshot.non_speech} non-speech", style="grey58")
+    if snapshot.adapting:
+        # the stream normaliser still leans on the training statistics (first ~20 utterances)
+        count.append(" · adapting", style="yellow")
+    grid.add_row(count, Text(latency, style="grey70"), overruns)
     title = Text.assemble(("ser-live", "bold white"), (f" · {info.source}", "grey70"))
     return Panel(grid, title=title, title_align="left", border_style=BORDER)
 

@@ -20,11 +20,16 @@ def write_linear_model(
     feature_spec: str | None = None,
     drop_metadata: tuple[str, ...] = (),
     seed: int = 0,
+    extra: dict[str, str] | None = None,
+    n_in: int | None = None,
+    scale: float = 0.01,
 ) -> Path:
-    n_in = len(features.FEATURE_NAMES)
+    """``extra`` adds (or replaces) metadata; ``n_in`` sets the graph's input width (default:
+    the full utterance vector)."""
+    n_in = n_in if n_in is not None else len(features.FEATURE_NAMES)
     rng = np.random.default_rng(seed)
     weights = numpy_helper.from_array(
-        (0.01 * rng.standard_normal((n_in, len(labels)))).astype(np.float32), "W"
+        (scale * rng.standard_normal((n_in, len(labels)))).astype(np.float32), "W"
     )
     bias = numpy_helper.from_array(np.zeros(len(labels), dtype=np.float32), "b")
     graph = helper.make_graph(
@@ -49,6 +54,7 @@ def write_linear_model(
         "cv_ua": "0.5",
         "cv_wa": "0.5",
     }
+    metadata.update(extra or {})
     for key in drop_metadata:
         metadata.pop(key)
     onnx.helper.set_model_props(model, metadata)

@@ -1,0 +1,70 @@
+"""The non-speech gate: noise, hum, tones and music get no emotion.
+
+Voicing alone does not separate music from speech (a chord progression is 31-39 % voiced, inside
+the speech range). What does is how many level-independent columns fall far outside anything the
+training speech produced (music's alpha ratio is ~80 dB against a speech maximum of 25): each
+column has the range of the training clips (``lo``..``hi``, robust percentiles), a column counts
+when it lies more than ``margin`` ranges beyond it, and an utterance with more than
+``max_outside`` such columns is not speech. Only columns that do not move with input gain are
+used, so the decision does not depend on the microphone level either.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class GateParams:
+    columns: np.ndarray  # positions in the full utterance vector
+    lo: np.ndarray
+    hi: np.ndarray
+    margin: float  # in units of (hi - lo)
+    max_outside: int
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "columns": [int(c) for c in self.columns],
+                "lo": [round(float(v), 6) for v in self.lo],
+                "hi": [round(float(v), 6) for v in self.hi],
+                "margin": self.margin,
+                "max_outside": self.max_outside,
+            }
+        )
+
+    @classmethod
+    def from_json(cls, text: str, vector_size: int) -> GateParams:
+        raw = json.loads(text)
+        params = cls(
+            columns=np.asarray(raw["columns"], dtype=np.int64),
+            lo=np.asarray(raw["lo"], dtype=np.float64),
+            hi=np.asarray(raw["hi"], dtype=np.float64),
+            margin=float(raw["margin"]),
+            max_outside=int(raw["max_outside"]),
+        )
+        n = len(params.columns)
+        if params.lo.shape != (n,) or params.hi.shape != (n,):
+            raise ValueError("speech_gate lo/hi must match its columns")
+        if n and (params.columns.min() < 0 or params.columns.max() >= vector_size):
+            raise ValueError("speech_gate columns out of range")
+        if not np.all(params.hi >= params.lo) or params.margin < 0 or params.max_outside < 0:
+            raise ValueError("speech_gate needs hi >= lo, margin >= 0, max_outside >= 0")
+        return params
+
+
+def columns_outside(params: GateParams, vectors: np.ndarray) -> np.ndarray:
+    """How many gate columns of each vector (rows of the full utterance vector) lie outside."""
+    values = np.atleast_2d(vectors)[:, params.columns]
+    width = np.maximum(params.hi - params.lo, 1e-9)
+    beyond = np.maximum(params.lo - values, values - params.hi) / width
+    return np.sum((beyond > params.margin) | ~np.isfinite(values), axis=1)
+
+
+def is_speech(params: GateParams | None, vector: np.ndarray) -> bool:
+    if params is None:
+        return True
+    return bool(columns_outside(params, vector)[0] <= params.max_outside)
