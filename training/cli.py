@@ -10,7 +10,8 @@ from pathlib import Path
 
 from streamer.settings import PROJECT_ROOT, Settings, SettingsError, load_settings
 from training.corpora import PARSERS
-from training.run import MODEL_TYPES
+from training.feature_sets import DEFAULT_FEATURE_SET, FEATURE_SETS
+from training.model_types import DEFAULT_MODEL_TYPE, MODEL_TYPES, help_text
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -29,20 +30,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", type=Path, help="ONNX file to write")
     p.add_argument(
         "--model-type",
-        default="blend",
-        choices=MODEL_TYPES,
-        help="blend: logistic regression + shrinkage LDA averaged with an RBF SVM on PCA "
-        "components, C values and the SVM's share chosen on inner folds (default); "
-        "linear: logistic regression + shrinkage LDA on the utterance vector; "
-        "logreg / mlp: one scikit-learn model; cnn: frame CNN with attention (PyTorch); "
-        "ensemble: three CNNs",
+        default=DEFAULT_MODEL_TYPE,
+        choices=tuple(MODEL_TYPES),
+        help=f"{help_text()} (default: %(default)s)",
+    )
+    p.add_argument(
+        "--feature-set",
+        default=DEFAULT_FEATURE_SET,
+        choices=tuple(FEATURE_SETS),
+        help="utterance-vector columns the model reads: all 880, or the 152 prosodic / "
+        "voice-quality functionals (default: %(default)s, chosen by leave-one-corpus-out UA)",
+    )
+    p.add_argument(
+        "--normalise",
+        default="stream",
+        choices=("stream", "global"),
+        help="stream: each corpus (and, live, each call) scored against its own running "
+        "statistics (default); global: one scaler from the training corpora, as before",
     )
     p.add_argument(
         "--augment",
         type=int,
-        default=2,
+        default=0,
         metavar="N",
-        help="augmented copies per training clip (0 = none)",
+        help="augmented copies per training clip (default: %(default)s; each copy variant is "
+        "normalised as a stream of its own)",
     )
     p.add_argument("--no-cross-corpus", action="store_true", help="skip RAVDESS<->EmoDB tests")
     p.add_argument(
@@ -52,7 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     p.add_argument("--no-card", action="store_true", help="do not write the model card")
-    p.add_argument("--workers", type=int, default=2, help="feature extraction processes")
+    p.add_argument(
+        "--workers", type=int, default=2, help="feature extraction processes (default: %(default)s)"
+    )
     p.add_argument("--threads", type=int, default=2, help="PyTorch threads for the CNN")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     return p
@@ -63,7 +77,8 @@ def reproduce_command(args: argparse.Namespace, settings: Settings) -> str:
     defaults staying the same (the corpus root is left to data.dir / SER_DATA_DIR)."""
     t = settings.training
     parts = ["ser-train", "--corpora", *t.corpora, "--folds", str(t.folds), "--seed", str(t.seed)]
-    parts += ["--model-type", args.model_type, "--augment", str(args.augment)]
+    parts += ["--model-type", args.model_type, "--feature-set", args.feature_set]
+    parts += ["--normalise", args.normalise, "--augment", str(args.augment)]
     try:
         output = Path(t.output).resolve().relative_to(PROJECT_ROOT)
     except ValueError:
@@ -121,6 +136,8 @@ def main(argv: list[str] | None = None) -> int:
         output=Path(t.output),
         cache_dir=None if args.no_cache else Path(t.cache_dir),
         model_type=args.model_type,
+        feature_set=args.feature_set,
+        normalise=args.normalise,
         n_aug=args.augment,
         smoke=args.smoke,
         cross_corpus=not args.no_cross_corpus,

@@ -23,6 +23,24 @@ class Dataset:
     aug_parent: np.ndarray  # clip index of every augmented copy
     aug_vectors: np.ndarray  # (n_aug, D)
     aug_frames: list[np.ndarray] | None
+    aug_variant: np.ndarray | None = None  # k of the k-th copy of its clip
+
+    @property
+    def sessions(self) -> np.ndarray:
+        """The stream each clip is normalised in: its corpus."""
+        return np.array([c.corpus for c in self.clips])
+
+    @property
+    def aug_sessions(self) -> np.ndarray:
+        """Augmented copies stream per corpus and variant (each variant is its own channel)."""
+        variant = (
+            self.aug_variant if self.aug_variant is not None else np.ones(len(self.aug_parent))
+        )
+        corpus = self.sessions
+        return np.array(
+            [f"{corpus[p]}/aug{int(k)}" for p, k in zip(self.aug_parent, variant, strict=True)],
+            dtype=object,
+        )
 
     @property
     def n_classes(self) -> int:
@@ -43,6 +61,7 @@ class TrainData:
     group: np.ndarray
     is_aug: np.ndarray
     n_classes: int
+    weight: np.ndarray | None = None  # per-row weight, e.g. so that each corpus counts equally
 
 
 def build(
@@ -54,26 +73,35 @@ def build(
     want_frames: bool,
     labels: tuple[str, ...] | None = None,
     show_progress: bool = True,
+    workers: int = 2,
 ) -> Dataset:
     clips = list(clips)
     labels = labels or labels_in(clips)
     fold = evaluate.speaker_folds(clips, n_folds, seed)
     jobs = [cache.Job(c.path) for c in clips]
     base = cache.extract_jobs(
-        jobs, cache_dir, want_frames, description="clips", show_progress=show_progress
+        jobs,
+        cache_dir,
+        want_frames,
+        workers=workers,
+        description="clips",
+        show_progress=show_progress,
     )
     aug_jobs: list[cache.Job] = []
     parents: list[int] = []
+    variants: list[int] = []
     for i, clip in enumerate(clips):
         sources = tuple(clips[j].path for j in evaluate.babble_sources(clips, fold, i, seed))
         for k in range(1, n_aug + 1):
             aug_jobs.append(cache.Job(clip.path, variant=k, seed=seed, babble=sources))
             parents.append(i)
+            variants.append(k)
     if aug_jobs:
         aug = cache.extract_jobs(
             aug_jobs,
             cache_dir,
             want_frames,
+            workers=workers,
             description="augmented copies",
             show_progress=show_progress,
         )
@@ -91,6 +119,7 @@ def build(
         aug_parent=np.array(parents, dtype=int),
         aug_vectors=aug_vectors,
         aug_frames=aug_frames,
+        aug_variant=np.array(variants, dtype=int),
     )
 
 

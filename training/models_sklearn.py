@@ -48,6 +48,12 @@ SVM_AUG_WEIGHT = 0.5
 AUG_WEIGHT = 0.25
 
 
+def _row_weights(data: TrainData, aug_weight: float) -> np.ndarray:
+    """Down-weighted augmented copies, times each row's own weight (corpus balance)."""
+    weights = np.where(data.is_aug, aug_weight, 1.0)
+    return weights * data.weight if data.weight is not None else weights
+
+
 def make_classifier(kind: str, value: float, seed: int) -> Any:
     if kind == "logreg":
         return LogisticRegression(C=value, max_iter=3000)
@@ -95,7 +101,7 @@ def _svm_member(value: float, seed: int, x: np.ndarray, data: TrainData, aug_wei
         # CalibratedClassifierCV, which calibrates one-vs-rest instead of libsvm's pairwise
         # coupling; skl2onnx exports the libsvm form exactly, so keep it while it exists.
         warnings.simplefilter("ignore", FutureWarning)
-        svm.fit(pca.transform(x), data.y, sample_weight=np.where(data.is_aug, aug_weight, 1.0))
+        svm.fit(pca.transform(x), data.y, sample_weight=_row_weights(data, aug_weight))
     return Pipeline([("pca", pca), ("svm", svm)])
 
 
@@ -117,7 +123,7 @@ def fit_blend(
         if c_linear is None:
             raise ValueError("blend with a linear part needs its C")
         lr = make_classifier("linear", c_linear, seed)
-        lr.fit(x, data.y, sample_weight=np.where(data.is_aug, aug_weight, 1.0))
+        lr.fit(x, data.y, sample_weight=_row_weights(data, aug_weight))
         lda = LinearDiscriminantAnalysis(solver="lsqr", shrinkage="auto").fit(x, data.y)
         members += [lr, lda]
         weights += [(1.0 - svm_weight) / 2, (1.0 - svm_weight) / 2]
@@ -138,7 +144,7 @@ def fit_pipeline(
         return fit_blend(None, value, 1.0, seed, data, aug_weight, SVM_AUG_WEIGHT)
     scaler = StandardScaler().fit(data.vectors[~data.is_aug])
     clf = make_classifier(kind, value, seed)
-    weights = np.where(data.is_aug, aug_weight, 1.0)
+    weights = _row_weights(data, aug_weight)
     x = scaler.transform(data.vectors)
     if "sample_weight" in inspect.signature(clf.fit).parameters:
         clf.fit(x, data.y, sample_weight=weights)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -11,11 +12,25 @@ from typing import Any
 import numpy as np
 
 from streamer import features
-from training import corpora, dataset, evaluate, export
+from streamer.model.normaliser import NormaliserParams
+from training import corpora, dataset, evaluate, export, feature_sets, robustness, streams
 from training.corpora import Clip
+from training.model_types import DEFAULT_MODEL_TYPE, MODEL_TYPES, make_trainer
 from training.trainer import CrossCorpus, Fitted, Trainer, cross_corpus, cross_validate, fit_all
 
+__all__ = ["MODEL_TYPES", "RunConfig", "RunReport", "run"]
+
 CROSS_PAIR = ("ravdess", "emodb")
+# The stream normaliser (streamer/model/normaliser.py): the training prior counts as 20
+# utterances (a stream is mostly its own after ~20, as measured in issue 10), the statistics
+# cover the last 300 utterances, the level the last 10. On the leave-one-corpus-out test
+# (RAVDESS <-> EmoDB, logistic regression, all 880 columns) prior weights 5 / 20 / 50 gave UA
+# 0.413 / 0.419 / 0.393 and 0.364 / 0.370 / 0.371; no stream adaptation 0.325 and 0.260.
+PRIOR_WEIGHT = 20.0
+WINDOW = 300
+LEVEL_WINDOW = 10
+LEVEL_CLIPS = 120  # clips whose gain response sets the level coefficients
+CALL_CLIPS = 150  # held-out clips in the long call replayed at other gains
 
 
 @dataclass
@@ -26,8 +41,10 @@ class RunConfig:
     seed: int
     output: Path
     cache_dir: Path | None
-    model_type: str = "logreg"
-    n_aug: int = 2
+    model_type: str = DEFAULT_MODEL_TYPE
+    feature_set: str = feature_sets.DEFAULT_FEATURE_SET
+    normalise: str = "stream"  # "stream": per-corpus / per-call statistics; "global": training's
+    n_aug: int = 0
     smoke: bool = False
     cross_corpus: bool = True
     command: str = ""
@@ -51,6 +68,12 @@ class RunReport:
     wall_s: float
     metadata: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    corpus_cv_ua: dict[str, float] = field(default_factory=dict)  # each corpus, its own labels
+    loco_temperature: float = 1.0
+    loco_ece: tuple[float, float] | None = None  # before, after the temperature
+    uncertain_below: float | None = None
+    gain_flips: Any = None
+    non_speech: Any = None
 
 
 def smoke_subset(clips: list[Clip], n_speakers: int = 6, per_class: int = 1) -> list[Clip]:
@@ -64,32 +87,6 @@ def smoke_subset(clips: list[Clip], n_speakers: int = 6, per_class: int = 1) -> 
             taken[key] = taken.get(key, 0) + 1
             out.append(clip)
     return out
-
-
-def make_trainer(model_type: str, seed: int, smoke: bool, threads: int = 2) -> Trainer:
-    if model_type in ("logreg", "mlp", "linear", "blend"):
-        from training.models_sklearn import SklearnTrainer
-
-        grid = (0.01,) if smoke and model_type != "mlp" else ()
-        if smoke and model_type == "mlp":
-            grid = (3.0,)
-        return SklearnTrainer(
-            kind=model_type,
-            seed=seed,
-            inner_folds=2 if smoke else 3,
-            grid=grid,
-            svm_grid=(3.0,) if smoke else (),
-        )
-    if model_type in ("cnn", "ensemble"):
-        from training.models_torch import TorchTrainer
-
-        return TorchTrainer(
-            seed=seed, smoke=smoke, ensemble=model_type == "ensemble", threads=threads
-        )
-    raise ValueError(f"unknown model type {model_type!r} ({', '.join(MODEL_TYPES)})")
-
-
-MODEL_TYPES = ("blend", "linear", "logreg", "mlp", "cnn", "ensemble")
 
 
 def _read(cfg: RunConfig, corpus: str) -> list[Clip]:
@@ -126,6 +123,71 @@ def measure_inference(path: Path, input_kind: str, repeats: int = 30) -> dict[st
     }
 
 
+def _recipe(cfg: RunConfig, clips: list[Clip], input_kind: str) -> streams.StreamRecipe | None:
+    if input_kind != "vector" or cfg.normalise != "stream":
+        return None
+    from training import audio
+
+    rng = np.random.default_rng(cfg.seed)
+    n = min(len(clips), 12 if cfg.smoke else LEVEL_CLIPS)
+    chosen = [clips[i] for i in sorted(rng.choice(len(clips), size=n, replace=False))]
+    coef = streams.level_coefficients([audio.load(c.path) for c in chosen])
+    return streams.StreamRecipe(
+        columns=feature_sets.columns(cfg.feature_set),
+        level_coef=coef,
+        prior_weight=PRIOR_WEIGHT,
+        window=WINDOW,
+        level_window=LEVEL_WINDOW,
+        seed=cfg.seed,
+    )
+
+
+def _corpus_ua(ds: dataset.Dataset, probs: np.ndarray) -> dict[str, float]:
+    """UA of each corpus's out-of-fold predictions, arg-max over that corpus's own labels."""
+    out = {}
+    for name in sorted({c.corpus for c in ds.clips}):
+        rows = np.flatnonzero(ds.sessions == name)
+        own = sorted({int(ds.y[i]) for i in rows})
+        pred = np.array(own)[probs[rows][:, own].argmax(1)]
+        out[name] = evaluate.unweighted_accuracy(ds.y[rows], pred, ds.n_classes)
+    return out
+
+
+def choose_uncertain_below(
+    held_out: list[tuple[np.ndarray, np.ndarray]], precision: float = 0.5
+) -> float:
+    """The lowest confidence from which held-out-corpus labels (``(probs, y)`` pairs, pooled) are
+    right at least ``precision`` of the time, so a label shown as certain means something on
+    voices the model never heard."""
+    conf = np.concatenate([p.max(axis=1) for p, _ in held_out])
+    correct = np.concatenate([p.argmax(axis=1) == y for p, y in held_out])
+    for threshold in np.arange(0.30, 0.96, 0.05):
+        shown = conf >= threshold
+        if shown.sum() >= max(10, 0.02 * len(conf)) and correct[shown].mean() >= precision:
+            return round(float(threshold), 2)
+    return 0.95
+
+
+def _pooled_temperature(cross: list[CrossCorpus]) -> float:
+    """One temperature minimising the NLL of all held-out-corpus predictions together."""
+    from scipy.optimize import minimize_scalar
+
+    sets = [(np.log(np.clip(c.raw_probs, 1e-12, 1)), c.y) for c in cross if c.raw_probs is not None]
+
+    def nll(log_t: float) -> float:
+        total = 0.0
+        for logp, y in sets:
+            z = logp / np.exp(log_t)
+            z = z - z.max(axis=1, keepdims=True)
+            logsm = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+            total += float(-logsm[np.arange(len(y)), y].sum())
+        return total
+
+    return float(
+        np.exp(minimize_scalar(nll, bounds=(np.log(0.05), np.log(20.0)), method="bounded").x)
+    )
+
+
 def run(cfg: RunConfig, log: Callable[[str], None] = print) -> RunReport:
     start = time.perf_counter()
     trainer = make_trainer(cfg.model_type, cfg.seed, cfg.smoke, cfg.threads)
@@ -142,6 +204,7 @@ def run(cfg: RunConfig, log: Callable[[str], None] = print) -> RunReport:
             cfg.cache_dir,
             want_frames,
             show_progress=cfg.show_progress,
+            workers=cfg.workers,
         )
 
     per_corpus = {c: _read(cfg, c) for c in cfg.corpora}
@@ -151,37 +214,83 @@ def run(cfg: RunConfig, log: Callable[[str], None] = print) -> RunReport:
         f"{folds} speaker-grouped folds, {n_aug} augmented copies per training clip"
     )
     ds = build(clips)
+    recipe = _recipe(cfg, clips, trainer.input_kind)
+    n_columns = len(recipe.columns) if recipe else ds.vectors.shape[1]
     log(
-        f"cross-validating {trainer.name} on {ds.vectors.shape[1]} features, {ds.n_classes} classes"
+        f"cross-validating {trainer.name} on {n_columns} features ({cfg.feature_set}), "
+        f"{ds.n_classes} classes, each corpus normalised as its own stream"
     )
-    cv = cross_validate(trainer, ds, log)
-    per_corpus_ua = {}
-    for name in cfg.corpora:
-        rows = np.array([c.corpus == name for c in ds.clips])
-        per_corpus_ua[name] = evaluate.unweighted_accuracy(
-            ds.y[rows], cv.oof_probs[rows].argmax(1), ds.n_classes
-        )
-    log(f"speaker-independent CV: UA {cv.mean_ua:.3f} ± {cv.std_ua:.3f}, WA {cv.mean_wa:.3f}")
+    cv = cross_validate(trainer, ds, log, recipe)
+    corpus_ua = _corpus_ua(ds, cv.oof_probs)
+    log(
+        f"speaker-independent CV: UA {cv.mean_ua:.3f} ± {cv.std_ua:.3f}, WA {cv.mean_wa:.3f}; "
+        + ", ".join(f"{k} (own labels) UA {v:.3f}" for k, v in corpus_ua.items())
+    )
 
     log("fitting the final model on all clips")
-    final = fit_all(trainer, ds)
+    final, params = fit_all(trainer, ds, recipe)
 
     cross: list[CrossCorpus] = []
     notes: list[str] = []
+    flips = None
     if cfg.cross_corpus:
-        cross, note = _cross_corpus(cfg, trainer, final, ds, per_corpus, build, log)
+        cross, note, loco_models = _cross_corpus(cfg, trainer, ds, per_corpus, build, recipe, log)
         notes += note
+    if cross:
+        temperature = _pooled_temperature(cross)
+        before = float(
+            np.mean([evaluate.expected_calibration_error(c.raw_probs, c.y) for c in cross])
+        )
+        calibrated = [evaluate.apply_temperature(c.raw_probs, temperature) for c in cross]
+        after = float(
+            np.mean(
+                [
+                    evaluate.expected_calibration_error(p, c.y)
+                    for p, c in zip(calibrated, cross, strict=True)
+                ]
+            )
+        )
+        uncertain = choose_uncertain_below(
+            [(p, c.y) for p, c in zip(calibrated, cross, strict=True)]
+        )
+        log(
+            f"held-out-corpus calibration: T={temperature:.2f}, ECE {before:.3f} -> {after:.3f}; "
+            f"uncertain below {uncertain:.2f}"
+        )
+    else:
+        temperature, before, after, uncertain = final.temperature, None, None, None
+    final.temperature = temperature
 
     cv_method = (
         f"{folds}-fold StratifiedGroupKFold by speaker (seed {cfg.seed}) on "
-        f"{'+'.join(cfg.corpora)}; hyper-parameters and temperature from inner folds"
+        f"{'+'.join(cfg.corpora)}; every corpus normalised as its own stream; corpora weighted "
+        "equally; temperature from held-out corpora"
     )
+    gate = None
+    if recipe is not None:
+        from training.gate import fit_gate
+
+        gate = fit_gate(ds.vectors)
+    main_ua = corpus_ua.get("ravdess", cv.mean_ua)
+    extra: dict[str, Any] = {}
+    for c in cross:
+        key = f"{c.train}_to_{c.test}"
+        extra[f"loco_ua_{key}"] = f"{c.scores.ua:.4f}" if c.scores else "n/a"
+        extra[f"loco_ua4_{key}"] = f"{c.four_class.ua:.4f}" if c.four_class else "n/a"
+    if recipe is not None:
+        extra["columns"] = [features.FEATURE_NAMES[i] for i in recipe.columns]
+        extra["normaliser"] = params.to_json() if params is not None else None
+        extra["speech_gate"] = gate.to_json() if gate is not None else None
+    if uncertain is not None:
+        extra["uncertain_below"] = f"{uncertain:.2f}"
     meta = export.metadata(
         ds.labels,
         trainer.input_kind,
-        cv.mean_ua,
+        main_ua,
         cv.mean_wa,
         cv_method=cv_method,
+        cv_ua_all_corpora=f"{cv.mean_ua:.4f}",
+        cv_ua_per_corpus={k: round(v, 4) for k, v in corpus_ua.items()},
         folds=str(folds),
         cv_ua_std=f"{cv.std_ua:.4f}",
         cv_ua_per_fold=[round(f.ua, 4) for f in cv.folds],
@@ -189,38 +298,68 @@ def run(cfg: RunConfig, log: Callable[[str], None] = print) -> RunReport:
         cv_recall=dict(zip(ds.labels, [round(r, 4) for r in cv.pooled.recall], strict=True)),
         cv_confusion=cv.pooled.confusion,
         cv_ua_augmented_test=f"{cv.augmented_test.ua:.4f}" if cv.augmented_test else "n/a",
-        ece=f"{cv.pooled.ece:.4f}",
-        ece_uncalibrated=f"{cv.pooled_uncalibrated_ece:.4f}",
-        temperature=f"{final.temperature:.4f}",
+        ece_loco=f"{after:.4f}" if after is not None else "n/a",
+        ece_loco_uncalibrated=f"{before:.4f}" if before is not None else "n/a",
+        temperature=f"{temperature:.4f}",
         cross_corpus={
             f"{c.train}->{c.test}": {
-                "ua": round(c.scores.ua, 4),
-                "wa": round(c.scores.wa, 4),
+                "ua": round(c.scores.ua, 4) if c.scores else None,
+                "wa": round(c.scores.wa, 4) if c.scores else None,
+                "ua_4class": round(c.four_class.ua, 4) if c.four_class else None,
                 "classes": list(c.classes),
             }
             for c in cross
         },
         model_type=trainer.name,
+        feature_set=cfg.feature_set,
         corpora="+".join(cfg.corpora),
         seed=str(cfg.seed),
         n_clips=str(len(ds.clips)),
         augmented_copies=str(n_aug),
         smoke=str(cfg.smoke).lower(),
+        **{k: v for k, v in extra.items() if v is not None},
     )
     model = export.finish(final.to_onnx(), meta, final.temperature)
     export.save(model, cfg.output)
+
+    non_speech = None
+    if recipe is not None:
+        from streamer.settings import load_settings
+        from training import robustness
+
+        settings = load_settings()
+        vad, seg = settings.vad, settings.segmenter
+        threshold = uncertain if uncertain is not None else settings.ui.uncertain_below
+        non_speech = robustness.non_speech_rows(
+            cfg.output, vad, seg, threshold, seconds=5.0 if cfg.smoke else 20.0
+        )
+        log(
+            f"non-speech: {sum(non_speech.rows.values())} rows, "
+            f"{non_speech.total_confident} confident"
+        )
+        if cross and loco_models:
+            flips = _gain_flips(cfg, loco_models, per_corpus, vad, seg, log)
+        more = {
+            "non_speech_confident_rows": str(non_speech.total_confident),
+            "non_speech_rows": json.dumps(non_speech.rows),
+        }
+        if flips is not None:
+            more["gain_flips"] = json.dumps({"utterances": flips.utterances, **flips.shares})
+        meta.update(more)
+        model = export.finish(final.to_onnx(), meta, final.temperature)
+        export.save(model, cfg.output)
     size = cfg.output.stat().st_size
     speed = measure_inference(cfg.output, trainer.input_kind, repeats=5 if cfg.smoke else 30)
     log(
         f"wrote {cfg.output} ({size / 1024:.0f} KiB); features+model {speed['total_ms']:.2f} ms "
         f"per 4 s utterance"
     )
-    report = RunReport(
+    return RunReport(
         config=cfg,
         labels=ds.labels,
         n_clips={k: len(v) for k, v in per_corpus.items()},
         cv=cv,
-        per_corpus_ua=per_corpus_ua,
+        per_corpus_ua=corpus_ua,
         cross=cross,
         temperature=final.temperature,
         final_params=final.params,
@@ -229,35 +368,101 @@ def run(cfg: RunConfig, log: Callable[[str], None] = print) -> RunReport:
         wall_s=time.perf_counter() - start,
         metadata=meta,
         notes=notes,
+        corpus_cv_ua=corpus_ua,
+        loco_temperature=temperature,
+        loco_ece=(before, after) if before is not None else None,
+        uncertain_below=uncertain,
+        gain_flips=flips,
+        non_speech=non_speech,
     )
-    return report
+
+
+@dataclass
+class LocoModel:
+    train: str
+    test: str
+    ds: dataset.Dataset
+    model: Fitted
+    params: NormaliserParams | None
 
 
 def _cross_corpus(
     cfg: RunConfig,
     trainer: Trainer,
-    final: Fitted,
     ds: dataset.Dataset,
     per_corpus: dict[str, list[Clip]],
     build: Callable[[list[Clip]], dataset.Dataset],
+    recipe: streams.StreamRecipe | None,
     log: Callable[[str], None],
-) -> tuple[list[CrossCorpus], list[str]]:
-    """RAVDESS -> EmoDB and back, each trained on all of one corpus (shared classes only)."""
+) -> tuple[list[CrossCorpus], list[str], list[LocoModel]]:
+    """Leave one corpus out: train on all of RAVDESS, test on EmoDB streamed as a call, and the
+    reverse (the model type, features and normaliser of the shipped recipe)."""
     sets: dict[str, dataset.Dataset] = {}
     for name in CROSS_PAIR:
         try:
             clips = per_corpus.get(name) or _read(cfg, name)
         except corpora.CorpusError as exc:
-            return [], [f"cross-corpus evaluation skipped: {exc}"]
-        sets[name] = ds if cfg.corpora == [name] else build(clips)
-    out = []
+            return [], [f"cross-corpus evaluation skipped: {exc}"], []
+        sets[name] = build(clips)
+    out, models = [], []
     for a, b in (CROSS_PAIR, CROSS_PAIR[::-1]):
-        model = final if cfg.corpora == [a] else fit_all(trainer, sets[a])
-        result = cross_corpus(model, sets[a], sets[b], (a, b))
-        chance = 1.0 / len(result.classes)
-        log(
-            f"cross-corpus {a} -> {b} ({len(result.classes)} shared classes): "
-            f"UA {result.scores.ua:.3f} (chance {chance:.3f}), WA {result.scores.wa:.3f}"
-        )
+        model, params = fit_all(trainer, sets[a], recipe)
+        result = cross_corpus(model, sets[a], sets[b], (a, b), params, recipe)
+        if result.scores is not None:
+            chance = 1.0 / len(result.classes)
+            four = f", 4-class UA {result.four_class.ua:.3f}" if result.four_class else ""
+            log(
+                f"leave-one-corpus-out {a} -> {b} ({len(result.classes)} shared classes): "
+                f"UA {result.scores.ua:.3f} (chance {chance:.3f}), WA {result.scores.wa:.3f}{four}"
+            )
         out.append(result)
-    return out, []
+        models.append(LocoModel(a, b, sets[a], model, params))
+    return out, [], models
+
+
+def _loco_metadata(cfg: RunConfig, loco: LocoModel) -> dict[str, str]:
+    """Metadata that makes a leave-one-corpus-out model run in ser-live like the shipped one."""
+    from training.gate import fit_gate
+
+    meta = export.metadata(loco.ds.labels, "vector", 0.0, 0.0)
+    if loco.params is not None:
+        columns = feature_sets.columns(cfg.feature_set)
+        meta["columns"] = json.dumps([features.FEATURE_NAMES[i] for i in columns])
+        meta["normaliser"] = loco.params.to_json()
+        meta["speech_gate"] = fit_gate(loco.ds.vectors).to_json()
+    return meta
+
+
+def _gain_flips(
+    cfg: RunConfig,
+    loco_models: list[LocoModel],
+    per_corpus: dict[str, list[Clip]],
+    vad: Any,
+    seg: Any,
+    log: Callable[[str], None],
+) -> robustness.GainFlips:
+    """The RAVDESS-trained model, exported like the shipped one, on a long call of EmoDB clips
+    it never heard, replayed through the live pipeline at other gains."""
+    import tempfile
+
+    from training import audio
+
+    first = loco_models[0]
+    test_clips = per_corpus.get(first.test) or _read(cfg, first.test)
+    rng = np.random.default_rng(cfg.seed)
+    n = min(len(test_clips), 12 if cfg.smoke else CALL_CLIPS)
+    chosen = [test_clips[i] for i in sorted(rng.choice(len(test_clips), size=n, replace=False))]
+    call = robustness.long_call([audio.load(c.path, trim=False) for c in chosen], cfg.seed)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "loco.onnx"
+        model = export.finish(
+            first.model.to_onnx(), _loco_metadata(cfg, first), first.model.temperature
+        )
+        export.save(model, path)
+        flips = robustness.gain_flips(path, call, vad, seg)
+    log(
+        f"gain flips ({first.train} model, long call of {n} {first.test} clips, "
+        f"{flips.utterances} utterances): "
+        + ", ".join(f"{k} {100 * v:.1f} %" for k, v in flips.shares.items())
+    )
+    return flips

@@ -10,7 +10,8 @@ import numpy as np
 import onnx
 from sklearn.model_selection import GroupKFold
 
-from training import evaluate
+from streamer.model.normaliser import NormaliserParams
+from training import evaluate, streams
 from training.dataset import Dataset, TrainData, all_training, train_data
 
 
@@ -59,7 +60,41 @@ def subset(data: TrainData, rows: np.ndarray) -> TrainData:
         group=data.group[rows],
         is_aug=data.is_aug[rows],
         n_classes=data.n_classes,
+        weight=data.weight[rows] if data.weight is not None else None,
     )
+
+
+@dataclass
+class Prepared:
+    """Training rows normalised as streams, and how to normalise anything else the same way."""
+
+    data: TrainData
+    params: NormaliserParams | None
+
+    def vectors(
+        self, recipe: streams.StreamRecipe | None, vectors: np.ndarray, sessions: np.ndarray
+    ) -> np.ndarray:
+        if recipe is None or self.params is None:
+            return vectors
+        return streams.normalise(self.params, recipe, vectors, sessions)
+
+
+def prepare(
+    ds: Dataset, rows: np.ndarray, aug_rows: np.ndarray, recipe: streams.StreamRecipe | None
+) -> Prepared:
+    """Training rows of ``ds`` (clips ``rows`` and copies ``aug_rows``), each corpus and copy
+    variant streamed through the normaliser fitted on the recorded clips among them; every
+    corpus weighs the same in the fit."""
+    data = train_data(ds, rows, aug_rows)
+    sessions = np.concatenate([ds.sessions[rows], ds.aug_sessions[aug_rows]])
+    corpus = np.array([str(s).split("/")[0] for s in sessions])
+    data.weight = streams.balanced_weights(corpus)
+    if recipe is None:
+        return Prepared(data, None)
+    params = streams.fit_params(recipe, ds.vectors[rows], ds.sessions[rows])
+    full = np.concatenate([ds.vectors[rows], ds.aug_vectors[aug_rows]])
+    data.vectors = streams.normalise(params, recipe, full, sessions)
+    return Prepared(data, params)
 
 
 @dataclass
@@ -88,7 +123,10 @@ def _frames_of(ds: Dataset, rows: np.ndarray) -> list[np.ndarray] | None:
 
 
 def cross_validate(
-    trainer: Trainer, ds: Dataset, log: Callable[[str], None] = print
+    trainer: Trainer,
+    ds: Dataset,
+    log: Callable[[str], None] = print,
+    recipe: streams.StreamRecipe | None = None,
 ) -> evaluate.CVResult:
     n_folds = int(ds.fold.max()) + 1
     oof = np.zeros((len(ds.clips), ds.n_classes))
@@ -98,14 +136,19 @@ def cross_validate(
     fold_scores, temperatures = [], []
     for k in range(n_folds):
         s = evaluate.split(ds.fold, ds.aug_parent, k)
-        model = trainer.fit(train_data(ds, s.train, s.train_aug))
-        raw = model.predict_raw(ds.vectors[s.test], _frames_of(ds, s.test))
+        prepared = prepare(ds, s.train, s.train_aug, recipe)
+        model = trainer.fit(prepared.data)
+        test_vectors = prepared.vectors(recipe, ds.vectors[s.test], ds.sessions[s.test])
+        raw = model.predict_raw(test_vectors, _frames_of(ds, s.test))
         oof_raw[s.test] = raw
         oof[s.test] = evaluate.apply_temperature(raw, model.temperature)
         test_aug = np.flatnonzero(ds.fold[ds.aug_parent] == k)
         if len(test_aug):
             aug_frames = [ds.aug_frames[i] for i in test_aug] if ds.aug_frames is not None else None
-            noisy[test_aug] = predict(model, ds.aug_vectors[test_aug], aug_frames)
+            aug_vectors = prepared.vectors(
+                recipe, ds.aug_vectors[test_aug], ds.aug_sessions[test_aug]
+            )
+            noisy[test_aug] = predict(model, aug_vectors, aug_frames)
         sc = evaluate.score(ds.y[s.test], oof[s.test], ds.n_classes)
         fold_scores.append(sc)
         temperatures.append(model.temperature)
@@ -127,8 +170,16 @@ def cross_validate(
     )
 
 
-def fit_all(trainer: Trainer, ds: Dataset) -> Fitted:
-    return trainer.fit(all_training(ds))
+def fit_all(
+    trainer: Trainer, ds: Dataset, recipe: streams.StreamRecipe | None = None
+) -> tuple[Fitted, NormaliserParams | None]:
+    everything = all_training(ds)
+    prepared = prepare(ds, np.arange(len(ds.clips)), np.arange(len(ds.aug_parent)), recipe)
+    assert len(prepared.data.y) == len(everything.y)
+    return trainer.fit(prepared.data), prepared.params
+
+
+FOUR_CLASSES = ("neutral", "happy", "sad", "angry")
 
 
 @dataclass
@@ -137,15 +188,48 @@ class CrossCorpus:
     test: str
     classes: tuple[str, ...]
     scores: evaluate.Scores
+    four_class: evaluate.Scores | None = None  # arg-max over neutral/happy/sad/angry
+    probs: np.ndarray | None = None  # calibrated probabilities, test rows of train labels
+    raw_probs: np.ndarray | None = None  # the same before the temperature
+    y: np.ndarray | None = None  # their labels as indices into the model's labels
 
 
 def cross_corpus(
-    model: Fitted, train: Dataset, test: Dataset, name: tuple[str, str]
+    model: Fitted,
+    train: Dataset,
+    test: Dataset,
+    name: tuple[str, str],
+    params: NormaliserParams | None = None,
+    recipe: streams.StreamRecipe | None = None,
 ) -> CrossCorpus:
-    """Model trained on all of ``train``, tested on ``test`` clips of the shared classes only."""
+    """Model trained on all of ``train``, tested on the ``test`` corpus streamed through the
+    normaliser as ser-live would stream it, on the shared classes (and on the four basic ones)."""
+    vectors = test.vectors
+    if recipe is not None and params is not None:
+        vectors = streams.normalise(params, recipe, test.vectors, test.sessions)
+    known = np.flatnonzero(
+        np.isin(test.y, [test.labels.index(c) for c in train.labels if c in test.labels])
+    )
+    raw = model.predict_raw(vectors[known], _frames_of(test, known))
+    probs = evaluate.apply_temperature(raw, model.temperature)
+    y_model = np.array([train.labels.index(test.labels[i]) for i in test.y[known]])
+
+    def restricted(classes: tuple[str, ...]) -> evaluate.Scores | None:
+        if not all(c in train.labels and c in test.labels for c in classes):
+            return None
+        keep = np.isin(y_model, [train.labels.index(c) for c in classes])
+        sub = evaluate.restrict(probs[keep], [train.labels.index(c) for c in classes])
+        y = np.array([classes.index(train.labels[i]) for i in y_model[keep]])
+        return evaluate.score(y, sub, len(classes))
+
     shared = tuple(label for label in train.labels if label in test.labels)
-    rows = np.flatnonzero(np.isin(test.y, [test.labels.index(c) for c in shared]))
-    probs = predict(model, test.vectors[rows], _frames_of(test, rows))
-    sub = evaluate.restrict(probs, [train.labels.index(c) for c in shared])
-    y = np.array([shared.index(test.labels[i]) for i in test.y[rows]])
-    return CrossCorpus(name[0], name[1], shared, evaluate.score(y, sub, len(shared)))
+    return CrossCorpus(
+        name[0],
+        name[1],
+        shared,
+        restricted(shared),
+        restricted(FOUR_CLASSES),
+        probs,
+        raw,
+        y_model,
+    )

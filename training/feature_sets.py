@@ -1,0 +1,47 @@
+"""Named subsets of the utterance vector a model may read; one extractor computes them all.
+
+``prosodic`` is the 152 prosodic / voice-quality functionals (pitch, voicing, jitter, shimmer,
+HNR, loudness, RMS level, spectral balance, rhythm) that led on unseen corpora in issue 10's
+multi-corpus test; ``all`` is every one of the 880 values. The default is chosen by
+leave-one-corpus-out accuracy (models/README.md has the comparison).
+"""
+
+from __future__ import annotations
+
+from streamer import features
+
+PROSODIC_ROOTS = (
+    "f0_st",
+    "voicing",
+    "voiced",
+    "jitter",
+    "shimmer_db",
+    "hnr_db",
+    "loudness",
+    "rms_db",
+    "alpha_ratio_db",
+    "hammarberg_db",
+    "slope_0_500",
+    "slope_500_1500",
+)
+
+
+def _root(name: str) -> str:
+    return name.split("__")[0]
+
+
+def prosodic() -> tuple[str, ...]:
+    return tuple(n for n in features.FEATURE_NAMES if "__" not in n or _root(n) in PROSODIC_ROOTS)
+
+
+FEATURE_SETS = {
+    "all": lambda: tuple(features.FEATURE_NAMES),
+    "prosodic": prosodic,
+}
+DEFAULT_FEATURE_SET = "all"
+
+
+def columns(name: str) -> tuple[int, ...]:
+    names = FEATURE_SETS[name]()
+    position = {n: i for i, n in enumerate(features.FEATURE_NAMES)}
+    return tuple(position[n] for n in names)

@@ -1,0 +1,93 @@
+"""Every model type ``ser-train`` can build, in one table: its help text, its search grid and the
+smaller grid of a smoke run. The command line, the trainer factory and the card read it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from training.trainer import Trainer
+
+
+@dataclass(frozen=True)
+class ModelType:
+    name: str
+    help: str
+    grid: tuple[float, ...]  # searched on inner speaker-grouped folds
+    smoke_grid: tuple[float, ...]
+    make: Callable[[ModelType, int, bool, int], Trainer]
+
+
+def _sklearn(kind: str) -> Callable[[ModelType, int, bool, int], Trainer]:
+    def make(spec: ModelType, seed: int, smoke: bool, threads: int) -> Trainer:
+        from training.models_sklearn import GRIDS, SklearnTrainer
+
+        return SklearnTrainer(
+            kind=kind,
+            seed=seed,
+            inner_folds=2 if smoke else 3,
+            grid=spec.smoke_grid if smoke else spec.grid,
+            svm_grid=(3.0,) if smoke else GRIDS["svm"],
+        )
+
+    return make
+
+
+def _torch(ensemble: bool) -> Callable[[ModelType, int, bool, int], Trainer]:
+    def make(spec: ModelType, seed: int, smoke: bool, threads: int) -> Trainer:
+        from training.models_torch import TorchTrainer
+
+        return TorchTrainer(seed=seed, smoke=smoke, ensemble=ensemble, threads=threads)
+
+    return make
+
+
+_TYPES = [
+    ModelType(
+        "logreg",
+        "logistic regression on the stream-normalised vector (default: C=0.01 was best on "
+        "leave-one-corpus-out tests, see models/README.md)",
+        (0.01,),
+        (0.01,),
+        _sklearn("logreg"),
+    ),
+    ModelType(
+        "linear",
+        "logistic regression + shrinkage LDA, C chosen on inner folds",
+        (0.003, 0.01, 0.03),
+        (0.01,),
+        _sklearn("linear"),
+    ),
+    ModelType(
+        "blend",
+        "linear pair averaged with an RBF SVM on PCA components; C values and the SVM's share "
+        "chosen on inner folds",
+        (0.003, 0.01, 0.03),
+        (0.01,),
+        _sklearn("blend"),
+    ),
+    ModelType(
+        "mlp",
+        "one-hidden-layer MLP, L2 alpha chosen on inner folds",
+        (1.0, 3.0, 10.0),
+        (3.0,),
+        _sklearn("mlp"),
+    ),
+    ModelType(
+        "cnn", "frame-level CNN with attention pooling (PyTorch, CPU)", (), (), _torch(False)
+    ),
+    ModelType("ensemble", "three CNNs averaged (PyTorch, CPU)", (), (), _torch(True)),
+]
+MODEL_TYPES: dict[str, ModelType] = {t.name: t for t in _TYPES}
+DEFAULT_MODEL_TYPE = "logreg"
+
+
+def make_trainer(name: str, seed: int, smoke: bool, threads: int = 2) -> Trainer:
+    if name not in MODEL_TYPES:
+        raise ValueError(f"unknown model type {name!r} ({', '.join(MODEL_TYPES)})")
+    spec = MODEL_TYPES[name]
+    return spec.make(spec, seed, smoke, threads)
+
+
+def help_text() -> str:
+    return "; ".join(f"{t.name}: {t.help}" for t in _TYPES)
