@@ -147,10 +147,19 @@ def unseen_voices(report: RunReport) -> str:
             f"\n**Calibration on held-out corpora.** One temperature T = "
             f"{report.loco_temperature:.2f} fitted on the pooled leave-one-corpus-out "
             f"predictions: ECE {before:.3f} before, {after:.3f} after (15 bins). "
-            f"`ui.uncertain_below` chosen there: **{report.uncertain_below:.2f}**, the lowest "
-            "confidence from which held-out labels are right at least half the time (stored in "
-            "the model; ser-live uses it unless `ui.uncertain_from_model = false`)."
+            f"`ui.uncertain_below` chosen there: **{report.uncertain_below:.2f}** (the lowest "
+            "confidence from which held-out labels are right at least half the time, else the "
+            "one whose labels are most often right; stored in the model, and ser-live uses it "
+            "unless `ui.uncertain_from_model = false`)."
         )
+    if report.precision_curve:
+        rows = [
+            [f"{t:.2f}", _pct(share), _pct(right)]
+            for t, share, right in report.precision_curve
+            if share > 0
+        ]
+        out.append("\nHeld-out-corpus labels by confidence (after the temperature):\n")
+        out.append(_table(["confidence at least", "share of utterances", "right"], rows))
     flips = report.gain_flips
     if flips is not None:
         shares = ", ".join(f"{k}: **{_pct(v)}**" for k, v in flips.shares.items())

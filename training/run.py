@@ -72,6 +72,7 @@ class RunReport:
     loco_temperature: float = 1.0
     loco_ece: tuple[float, float] | None = None  # before, after the temperature
     uncertain_below: float | None = None
+    precision_curve: list[tuple[float, float, float]] = field(default_factory=list)
     gain_flips: Any = None
     non_speech: Any = None
 
@@ -153,19 +154,33 @@ def _corpus_ua(ds: dataset.Dataset, probs: np.ndarray) -> dict[str, float]:
     return out
 
 
-def choose_uncertain_below(
-    held_out: list[tuple[np.ndarray, np.ndarray]], precision: float = 0.5
-) -> float:
-    """The lowest confidence from which held-out-corpus labels (``(probs, y)`` pairs, pooled) are
-    right at least ``precision`` of the time, so a label shown as certain means something on
-    voices the model never heard."""
+def precision_curve(
+    held_out: list[tuple[np.ndarray, np.ndarray]],
+) -> list[tuple[float, float, float]]:
+    """(threshold, share of rows at or above it, accuracy of those rows) on pooled held-out
+    ``(probs, y)`` pairs, for thresholds 0.30, 0.35, ... 0.95."""
     conf = np.concatenate([p.max(axis=1) for p, _ in held_out])
     correct = np.concatenate([p.argmax(axis=1) == y for p, y in held_out])
-    for threshold in np.arange(0.30, 0.96, 0.05):
+    curve = []
+    for threshold in np.round(np.arange(0.30, 0.96, 0.05), 2):
         shown = conf >= threshold
-        if shown.sum() >= max(10, 0.02 * len(conf)) and correct[shown].mean() >= precision:
-            return round(float(threshold), 2)
-    return 0.95
+        precision = float(correct[shown].mean()) if shown.any() else float("nan")
+        curve.append((float(threshold), float(shown.mean()), precision))
+    return curve
+
+
+def choose_uncertain_below(
+    curve: list[tuple[float, float, float]], n_rows: int, precision: float = 0.5
+) -> float:
+    """The lowest threshold from which held-out-corpus labels are right at least ``precision``
+    of the time (over at least 1 % and 10 of the rows): a label shown as certain then means
+    something on voices the model never heard. If none gets there, the threshold whose rows are
+    most often right among those that keep at least 5 % of the rows."""
+    for threshold, share, right in curve:
+        if share * n_rows >= 10 and share >= 0.01 and right >= precision:
+            return threshold
+    usable = [(right, threshold) for threshold, share, right in curve if share >= 0.05]
+    return max(usable)[1] if usable else 0.5
 
 
 def _pooled_temperature(cross: list[CrossCorpus]) -> float:
@@ -218,7 +233,8 @@ def run(cfg: RunConfig, log: Callable[[str], None] = print) -> RunReport:
     n_columns = len(recipe.columns) if recipe else ds.vectors.shape[1]
     log(
         f"cross-validating {trainer.name} on {n_columns} features ({cfg.feature_set}), "
-        f"{ds.n_classes} classes, each corpus normalised as its own stream"
+        f"{ds.n_classes} classes, "
+        + ("each corpus normalised as its own stream" if recipe else "one global scaler")
     )
     cv = cross_validate(trainer, ds, log, recipe)
     corpus_ua = _corpus_ua(ds, cv.oof_probs)
@@ -250,15 +266,16 @@ def run(cfg: RunConfig, log: Callable[[str], None] = print) -> RunReport:
                 ]
             )
         )
-        uncertain = choose_uncertain_below(
-            [(p, c.y) for p, c in zip(calibrated, cross, strict=True)]
-        )
+        held_out = [(p, c.y) for p, c in zip(calibrated, cross, strict=True)]
+        curve = precision_curve(held_out)
+        uncertain = choose_uncertain_below(curve, sum(len(y) for _, y in held_out))
         log(
             f"held-out-corpus calibration: T={temperature:.2f}, ECE {before:.3f} -> {after:.3f}; "
             f"uncertain below {uncertain:.2f}"
         )
     else:
         temperature, before, after, uncertain = final.temperature, None, None, None
+        curve = []
     final.temperature = temperature
 
     cv_method = (
@@ -372,6 +389,7 @@ def run(cfg: RunConfig, log: Callable[[str], None] = print) -> RunReport:
         loco_temperature=temperature,
         loco_ece=(before, after) if before is not None else None,
         uncertain_below=uncertain,
+        precision_curve=curve,
         gain_flips=flips,
         non_speech=non_speech,
     )

@@ -88,8 +88,10 @@ class StreamNormaliser:
     def reset(self) -> None:
         self._levels: deque[float] = deque(maxlen=self.params.level_window)
         # Vectors are kept as corrected for the level of their own time: after a change of gain
-        # the old ones still stand for what they were.
-        self._corrected_rows: deque[np.ndarray] = deque(maxlen=self.params.window)
+        # the old ones still stand for what they were. Running sums keep an update O(columns).
+        self._rows: deque[np.ndarray] = deque()
+        self._sum = np.zeros(len(self.params.mean))
+        self._sum_sq = np.zeros(len(self.params.mean))
         self._seen = 0
 
     @property
@@ -102,10 +104,6 @@ class StreamNormaliser:
         """True while the training prior still outweighs the stream's own statistics."""
         return self._seen < self.params.prior_weight
 
-    def _corrected(self, vector: np.ndarray, levels: list[float]) -> np.ndarray:
-        offset = float(np.mean(levels)) - self.params.prior_level_db
-        return vector - self.params.level_coef * offset
-
     def preview(self, vector: np.ndarray, level_db: float) -> np.ndarray:
         """The normalised vector as if this utterance were speech, without changing the state."""
         return self._score(vector, level_db)[0]
@@ -114,25 +112,32 @@ class StreamNormaliser:
         """Add a speech utterance to the stream statistics and return its normalised vector."""
         z, corrected = self._score(vector, level_db)
         self._levels.append(level_db)
-        self._corrected_rows.append(corrected)
+        self._rows.append(corrected)
+        self._sum += corrected
+        self._sum_sq += corrected * corrected
+        if len(self._rows) > self.params.window - 1:  # room for the next utterance
+            old = self._rows.popleft()
+            self._sum -= old
+            self._sum_sq -= old * old
         self._seen += 1
         return z
 
     def _score(self, vector: np.ndarray, level_db: float) -> tuple[np.ndarray, np.ndarray]:
+        """The normalised and the level-corrected vector; the window holds at most ``window - 1``
+        earlier utterances, so with this one it covers ``window``."""
         p = self.params
-        levels = [*list(self._levels)[len(self._levels) - (p.level_window - 1) :], level_db]
-        if p.level_window == 1:
-            levels = [level_db]
-        corrected = self._corrected(np.asarray(vector, dtype=np.float64), levels)
-        history = list(self._corrected_rows)[len(self._corrected_rows) - (p.window - 1) :]
-        if p.window == 1:
-            history = []
-        rows = np.vstack([*history, corrected])
+        recent = list(self._levels)[max(0, len(self._levels) - (p.level_window - 1)) :]
+        offset = float(np.mean([*recent, level_db])) - p.prior_level_db
+        corrected = np.asarray(vector, dtype=np.float64) - p.level_coef * offset
+        n = len(self._rows) + 1
+        total = self._sum + corrected
+        total_sq = self._sum_sq + corrected * corrected
         w = p.prior_weight
-        mean = (w * p.mean + rows.sum(axis=0)) / (w + len(rows))
-        spread = w * (p.std**2 + (p.mean - mean) ** 2) + np.square(rows - mean).sum(axis=0)
-        std = np.sqrt(spread / (w + len(rows)))
-        return (corrected - mean) / std, corrected
+        mean = (w * p.mean + total) / (w + n)
+        # sum over the window of (row - mean)^2, from the running sums
+        own = np.maximum(total_sq - 2.0 * mean * total + n * mean * mean, 0.0)
+        spread = w * (p.std**2 + (p.mean - mean) ** 2) + own
+        return (corrected - mean) / np.sqrt(spread / (w + n)), corrected
 
 
 def normalise_stream(
