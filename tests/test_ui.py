@@ -142,3 +142,14 @@ def test_portaudio_overflow_flags_are_shown_too():
     stats = SourceStats(overruns=0, dropped_s=0.0, device_overflows=3)
     text = screen(render(snapshot(CALL[:3]), stats, info(), 20), 120)
     assert "overruns 0 · device 3" in text
+
+
+def test_status_says_when_the_stream_is_adapting_and_counts_non_speech():
+    import dataclasses
+
+    base = snapshot(CALL[:2])
+    plain = screen(render(base, SourceStats(), info(), 20), 100)
+    assert "adapting" not in plain and "non-speech" not in plain
+    marked = dataclasses.replace(base, adapting=True, non_speech=3)
+    text = screen(render(marked, SourceStats(), info(), 20), 100)
+    assert "adapting" in text and "3 non-speech" in text
