@@ -6,6 +6,7 @@ checks that it and these dataclasses name the same keys.
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
 import os
 import sys
@@ -110,14 +111,39 @@ _SECTION_TYPES = {
 }
 
 
+def _decode(data: bytes, path: Path) -> str:
+    """TOML is UTF-8; editors on Windows save UTF-8 with a byte-order mark or UTF-16 (with one).
+    Those are read; anything else is refused in one line."""
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8) :]
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise SettingsError(f"{path}: damaged UTF-16 text; save it as UTF-8") from None
+    if b"\x00" in data:
+        raise SettingsError(
+            f"{path}: not UTF-8 text (UTF-16 without a byte-order mark?); save it as UTF-8"
+        )
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SettingsError(
+            f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8"
+        ) from None
+
+
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        with open(path, "rb") as handle:
-            return tomllib.load(handle)
+        data = Path(path).read_bytes()
     except FileNotFoundError:
         raise SettingsError(f"config file not found: {path}") from None
     except IsADirectoryError:
         raise SettingsError(f"config path is a directory: {path}") from None
+    except OSError as exc:
+        raise SettingsError(f"cannot read config file {path} ({exc.strerror})") from None
+    try:
+        return tomllib.loads(_decode(data, path))
     except tomllib.TOMLDecodeError as exc:
         raise SettingsError(f"{path}: not valid TOML ({exc})") from None
 
