@@ -26,7 +26,8 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
-def _check_writable_path(flag: str, path: Path) -> None:
+def check_writable_path(flag: str, path: Path) -> None:
+    """Refuse a path that is a directory or lies in a folder that does not exist."""
     if path.is_dir():
         raise OutputError(f"{flag} {path} is a directory; give a file name")
     parent = path.parent if str(path.parent) else Path(".")
@@ -54,4 +55,4 @@ def check_outputs(
             if _same_file(path, other):
                 raise OutputError(f"{flag} and {other_flag} name the same file ({path})")
     for flag, path in outputs:
-        _check_writable_path(flag, path)
+        check_writable_path(flag, path)

@@ -1,16 +1,47 @@
-"""``ser-train``: one command from labelled corpora to the shipped ONNX model and its model card."""
+"""``ser-train``: one command from labelled corpora to the shipped ONNX model and its model card.
+
+Only the standard library is imported before the arguments are checked, so ``ser-train --help``
+and every usage error work without the training extra; a missing extra is named in one line.
+A smoke run writes to ``out/smoke/`` unless ``--output`` says otherwise: it never replaces the
+shipped model by accident.
+"""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shlex
 import sys
 from pathlib import Path
 
+from streamer.outputs import OutputError, check_writable_path
 from streamer.settings import PROJECT_ROOT, Settings, SettingsError, load_settings
 from training.corpora import PARSERS
-from training.run import MODEL_TYPES
+
+# The choices of training.run.MODEL_TYPES, named here so that --help needs no scikit-learn (a
+# test checks the two agree).
+MODEL_TYPES = ("blend", "linear", "logreg", "mlp", "cnn", "ensemble")
+SMOKE_OUTPUT = Path("out") / "smoke" / "ser-smoke.onnx"  # relative to the working directory
+# Module a training import needs -> (what it is, the extra that installs it)
+EXTRAS = {
+    "sklearn": ("scikit-learn", "train"),
+    "skl2onnx": ("skl2onnx", "train"),
+    "onnx": ("onnx", "train"),
+    "librosa": ("librosa", "train"),
+    "threadpoolctl": ("threadpoolctl", "train"),
+    "torch": ("PyTorch", "torch"),
+}
+
+
+def missing_extra_message(exc: ImportError) -> str:
+    """One line naming the package that is missing and the extra that brings it."""
+    module = (exc.name or "").split(".")[0]
+    what, extra = EXTRAS.get(module, (module or str(exc), "train"))
+    return (
+        f"training needs {what}, which is not installed; install the '{extra}' extra: "
+        f"pip install 'ser-live[{extra}]' (in a checkout: pip install -e '.[{extra}]')"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -58,17 +89,18 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def reproduce_command(args: argparse.Namespace, settings: Settings) -> str:
+def reproduce_command(
+    args: argparse.Namespace, settings: Settings, output: Path | None = None
+) -> str:
     """The run's effective choices as flags, so the card's command does not depend on config.toml
     defaults staying the same (the corpus root is left to data.dir / SER_DATA_DIR)."""
     t = settings.training
     parts = ["ser-train", "--corpora", *t.corpora, "--folds", str(t.folds), "--seed", str(t.seed)]
     parts += ["--model-type", args.model_type, "--augment", str(args.augment)]
-    try:
-        output = Path(t.output).resolve().relative_to(PROJECT_ROOT)
-    except ValueError:
-        output = Path(t.output)
-    parts += ["--output", str(output)]
+    written = Path(output if output is not None else t.output)
+    with contextlib.suppress(ValueError):  # outside the checkout: as given
+        written = written.resolve().relative_to(PROJECT_ROOT)
+    parts += ["--output", str(written)]
     if args.smoke:
         parts.append("--smoke")
     if args.no_cross_corpus:
@@ -96,6 +128,18 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings(args.config, overrides)
     except SettingsError as exc:
         return _fail(str(exc))
+    output = Path(settings.training.output)
+    if args.smoke and args.output is None:
+        output = Path.cwd() / SMOKE_OUTPUT
+        output.parent.mkdir(parents=True, exist_ok=True)
+        print(
+            f"smoke run: writing {SMOKE_OUTPUT} and its card; the shipped model is left alone "
+            "(--output chooses another file)"
+        )
+    try:
+        check_writable_path("--output", output)
+    except OutputError as exc:
+        return _fail(str(exc))
     t = settings.training
     data_dir = settings.data.dir
     if not data_dir.is_dir():
@@ -106,25 +150,28 @@ def main(argv: list[str] | None = None) -> int:
     if args.augment < 0 or args.workers < 1:
         return _fail("--augment must be >= 0 and --workers >= 1")
 
-    from threadpoolctl import threadpool_limits
+    try:
+        from threadpoolctl import threadpool_limits
 
-    from training import card
-    from training.corpora import CorpusError
-    from training.evaluate import EvaluationError
-    from training.run import RunConfig, run
+        from training import card
+        from training.corpora import CorpusError
+        from training.evaluate import EvaluationError
+        from training.run import RunConfig, run
+    except ImportError as exc:
+        return _fail(missing_extra_message(exc))
 
     cfg = RunConfig(
         data_dir=data_dir,
         corpora=list(t.corpora),
         folds=t.folds,
         seed=t.seed,
-        output=Path(t.output),
+        output=output,
         cache_dir=None if args.no_cache else Path(t.cache_dir),
         model_type=args.model_type,
         n_aug=args.augment,
         smoke=args.smoke,
         cross_corpus=not args.no_cross_corpus,
-        command=reproduce_command(args, settings),
+        command=reproduce_command(args, settings, output),
         workers=min(args.workers, os.cpu_count() or 1),
         threads=max(1, args.threads),
         show_progress=not args.quiet and sys.stderr.isatty(),
@@ -137,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     except (CorpusError, EvaluationError) as exc:
         return _fail(str(exc))
     except ImportError as exc:
-        return _fail(f"{exc} (install the training extras: pip install -e '.[train,torch]')")
+        return _fail(missing_extra_message(exc))
     except KeyboardInterrupt:
         return _fail("interrupted")
     if not args.no_card:
