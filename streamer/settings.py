@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from streamer.defaults import PROJECT_ROOT, default_config  # noqa: F401 (PROJECT_ROOT re-exported)
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_CONFIG = PROJECT_ROOT / "config.toml"
+DEFAULT_CONFIG = default_config()  # the checkout's config.toml, or the wheel's packaged copy
 DATA_DIR_ENV = "SER_DATA_DIR"
 
 

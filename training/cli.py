@@ -15,6 +15,7 @@ import shlex
 import sys
 from pathlib import Path
 
+from streamer.defaults import packaged_defaults
 from streamer.outputs import OutputError, check_writable_path
 from streamer.settings import PROJECT_ROOT, Settings, SettingsError, load_settings
 from training.corpora import PARSERS
@@ -128,16 +129,14 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings(args.config, overrides)
     except SettingsError as exc:
         return _fail(str(exc))
-    output = Path(settings.training.output)
-    if args.smoke and args.output is None:
-        output = Path.cwd() / SMOKE_OUTPUT
-        output.parent.mkdir(parents=True, exist_ok=True)
-        print(
-            f"smoke run: writing {SMOKE_OUTPUT} and its card; the shipped model is left alone "
-            "(--output chooses another file)"
-        )
+    smoke_default = args.smoke and args.output is None
+    output = Path.cwd() / SMOKE_OUTPUT if smoke_default else Path(settings.training.output)
+    packaged = packaged_defaults()
+    if packaged is not None and output.resolve().is_relative_to(packaged.resolve()):
+        return _fail(f"{output} is the installed package's default model; give --output")
     try:
-        check_writable_path("--output", output)
+        if not smoke_default:  # out/smoke/ is made below, once the run is sure to start
+            check_writable_path("--output", output)
     except OutputError as exc:
         return _fail(str(exc))
     t = settings.training
@@ -159,6 +158,12 @@ def main(argv: list[str] | None = None) -> int:
         from training.run import RunConfig, run
     except ImportError as exc:
         return _fail(missing_extra_message(exc))
+    if smoke_default:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        print(
+            f"smoke run: writing {SMOKE_OUTPUT} and its card; the shipped model is left alone "
+            "(--output chooses another file)"
+        )
 
     cfg = RunConfig(
         data_dir=data_dir,
