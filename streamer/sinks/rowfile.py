@@ -36,12 +36,14 @@ class RowFile:
         try:
             while written < len(data):
                 written += os.write(self._fd, data[written:])
-        except OSError as exc:
-            if written:  # roll back the partial row; truncating frees space, so it succeeds
+        except BaseException as exc:  # also a second Ctrl-C between two partial writes
+            if 0 < written < len(data):  # roll back; truncating frees space, so it succeeds
                 with contextlib.suppress(OSError):
                     os.ftruncate(self._fd, self._size)
                     os.lseek(self._fd, self._size, os.SEEK_SET)
-            raise LogWriteError(self._message(exc)) from None
+            if isinstance(exc, OSError):
+                raise LogWriteError(self._message(exc)) from None
+            raise
         self._size += len(data)
 
     @property
