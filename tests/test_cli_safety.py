@@ -237,7 +237,7 @@ def test_a_config_in_another_encoding_is_one_line(tmp_path, call, data, message)
 # --- Ctrl-C at any moment ----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("delay_s", [0.15, 0.3, 0.5, 0.8])
+@pytest.mark.parametrize("delay_s", [0.25, 0.4, 0.6])
 def test_ctrl_c_while_starting_up_is_no_traceback(tmp_path, call, linear_model, delay_s):
     out = tmp_path / "t.csv"
     args = ["--input", call, "--no-ui", "--realtime", "--csv", out, "--model", linear_model]
