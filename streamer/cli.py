@@ -171,7 +171,7 @@ def check_rate(settings: Settings, model_rate: int) -> None:
 def execute(args: argparse.Namespace, stop: threading.Event) -> RunSummary:
     from streamer.classifier import Classifier
     from streamer.pipeline import Pipeline
-    from streamer.runner import run
+    from streamer.runner import LogLost, run
     from streamer.segmenter import Segmenter
     from streamer.sinks.console_lines import LineSink
     from streamer.sinks.csv_log import CsvSink
@@ -203,7 +203,13 @@ def execute(args: argparse.Namespace, stop: threading.Event) -> RunSummary:
                 source, pipeline, sinks, stop, settings.segmenter.flush_on_stop, args.duration
             )
         if args.screenshot is not None:
-            save_last_frame(args.screenshot, pipeline, source, settings, summary.wall_s)
+            try:
+                save_last_frame(args.screenshot, pipeline, source, settings, summary.wall_s)
+            except OSError as exc:  # e.g. the disk filled up: the run itself is not lost
+                reason = exc.strerror or str(exc)
+                raise LogLost(
+                    f"cannot write screenshot {args.screenshot}: {reason}", summary
+                ) from None
     finally:
         source.close()
         for sink in sinks:

@@ -288,3 +288,14 @@ def test_jsonl_rows_are_whole_json(tmp_path, call, linear_model):
     assert result.returncode == 0, result.stderr
     records = [json.loads(line) for line in out.read_text().splitlines()]
     assert len(records) == UTTERANCES
+
+
+def test_a_screenshot_the_disk_cannot_take_keeps_the_summary(tmp_path, call, linear_model):
+    out = tmp_path / "t.csv"
+    args = ["--input", call, "--no-ui", "--csv", out, "--model", linear_model]
+    result = run_cli(*args, "--screenshot", "/dev/full")
+    assert result.returncode == 1, result.stderr
+    err = result.stderr.strip().splitlines()
+    assert err[-2].startswith(f"summary: {UTTERANCES} utterances")
+    assert err[-1].startswith("ser-live: error: cannot write screenshot /dev/full")
+    assert len(rows(out)) == UTTERANCES
