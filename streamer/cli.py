@@ -124,7 +124,8 @@ def print_devices() -> None:
 @contextmanager
 def stop_on_signals(stop: threading.Event) -> Iterator[None]:
     """SIGINT, SIGTERM and SIGHUP (the terminal closed, SSH lost) ask the run to stop; the loop
-    then finishes cleanly within a block. A stop asked before the run starts ends it at once."""
+    then finishes cleanly within a block. A stop asked before the run starts ends it at once.
+    A signal the caller set to be ignored (``nohup``, a background job) stays ignored."""
     previous = {}
 
     def handler(signum: int, frame: Any) -> None:
@@ -133,6 +134,8 @@ def stop_on_signals(stop: threading.Event) -> Iterator[None]:
         stop.set()
 
     for sig in STOP_SIGNALS:
+        if signal.getsignal(sig) == signal.SIG_IGN:  # `nohup ser-live …`: keep ignoring it
+            continue
         previous[sig] = signal.signal(sig, handler)
     try:
         yield

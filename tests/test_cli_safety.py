@@ -118,6 +118,23 @@ def test_sighup_stops_like_sigterm(tmp_path, call, linear_model):
     assert len(rows(out)) == UTTERANCES  # the utterance in progress was classified
 
 
+def test_nohup_keeps_a_run_going_through_sighup(tmp_path, call, linear_model):
+    out = tmp_path / "t.csv"
+    args = ["--input", call, "--no-ui", "--realtime", "--csv", out, "--model", linear_model]
+    process = subprocess.Popen(
+        cli(*args),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN),  # what nohup does
+    )
+    time.sleep(1.0)
+    process.send_signal(signal.SIGHUP)
+    stdout, stderr = process.communicate(timeout=30)
+    assert process.returncode == 0, stderr
+    assert "ended by end of input" in stderr and len(rows(out)) == UTTERANCES
+
+
 def test_closed_stdout_stops_only_the_lines(tmp_path, call, linear_model):
     """`ser-live ... --csv x.csv | head -1`: the run and the log go on to the end."""
     out = tmp_path / "t.csv"
