@@ -2,8 +2,8 @@
 
 Only the standard library is imported before the arguments are checked, so ``ser-train --help``
 and every usage error work without the training extra; a missing extra is named in one line.
-A smoke run writes to ``out/smoke/`` unless ``--output`` says otherwise: it never replaces the
-shipped model by accident.
+Smoke runs and experiments never replace the shipped model by accident: without ``--output`` they
+write to ``out/`` (see :func:`choose_output`).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import contextlib
 import os
 import shlex
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from streamer.defaults import packaged_defaults
@@ -109,6 +110,34 @@ def reproduce_command(
     return " ".join(shlex.quote(p) for p in parts)
 
 
+@dataclass(frozen=True)
+class OutputChoice:
+    path: Path
+    default: bool  # not named by --output: the folder is made, and the note says where
+    note: str = ""
+
+
+def _shown(path: Path) -> str:
+    with contextlib.suppress(ValueError):
+        return str(path.resolve().relative_to(Path.cwd()))
+    return str(path)
+
+
+def choose_output(args: argparse.Namespace, settings: Settings) -> OutputChoice:
+    """Where the model and its card go. Smoke runs and experiments never replace the shipped
+    model by accident: a smoke run without --output writes out/smoke/ in the working directory,
+    any other run ``training.output`` (out/train/ in the checkout); only an --output (or a
+    config file) naming models/ser-default.onnx replaces it."""
+    if args.output is not None:
+        return OutputChoice(Path(settings.training.output), default=False)
+    keep = "the shipped model is left alone (--output models/ser-default.onnx replaces it)"
+    if args.smoke:
+        path = Path.cwd() / SMOKE_OUTPUT
+        return OutputChoice(path, True, f"smoke run: writing {SMOKE_OUTPUT} and its card; {keep}")
+    path = Path(settings.training.output)
+    return OutputChoice(path, True, f"writing {_shown(path)} and its card; {keep}")
+
+
 def _fail(message: str) -> int:
     print(f"ser-train: error: {message}", file=sys.stderr)
     return 2
@@ -129,13 +158,13 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings(args.config, overrides)
     except SettingsError as exc:
         return _fail(str(exc))
-    smoke_default = args.smoke and args.output is None
-    output = Path.cwd() / SMOKE_OUTPUT if smoke_default else Path(settings.training.output)
+    choice = choose_output(args, settings)
+    output = choice.path
     packaged = packaged_defaults()
     if packaged is not None and output.resolve().is_relative_to(packaged.resolve()):
-        return _fail(f"{output} is the installed package's default model; give --output")
+        return _fail(f"{output} is inside the installed package; give --output")
     try:
-        if not smoke_default:  # out/smoke/ is made below, once the run is sure to start
+        if not choice.default:  # a default folder is made below, once the run is sure to start
             check_writable_path("--output", output)
     except OutputError as exc:
         return _fail(str(exc))
@@ -158,12 +187,9 @@ def main(argv: list[str] | None = None) -> int:
         from training.run import RunConfig, run
     except ImportError as exc:
         return _fail(missing_extra_message(exc))
-    if smoke_default:
+    if choice.default:
         output.parent.mkdir(parents=True, exist_ok=True)
-        print(
-            f"smoke run: writing {SMOKE_OUTPUT} and its card; the shipped model is left alone "
-            "(--output chooses another file)"
-        )
+        print(choice.note)
 
     cfg = RunConfig(
         data_dir=data_dir,

@@ -52,6 +52,28 @@ def test_an_output_in_a_missing_folder_or_a_folder_is_refused(tmp_path, capsys, 
     assert not Path("/nonexistent").exists()
 
 
+def test_without_output_no_run_aims_at_the_shipped_model(tmp_path, monkeypatch) -> None:
+    """Smoke runs and experiments (another model type, other corpora) write under out/; only an
+    --output naming it replaces the shipped model."""
+    from streamer.settings import load_settings
+
+    monkeypatch.chdir(tmp_path)
+    shipped = load_settings().model.path.resolve()
+
+    def choice(*argv: str) -> cli.OutputChoice:
+        args = cli.build_parser().parse_args(list(argv))
+        overrides = {"training": {"output": str(args.output) if args.output else None}}
+        return cli.choose_output(args, load_settings(None, overrides))
+
+    for argv in ([], ["--smoke"], ["--model-type", "cnn", "--corpora", "emodb"]):
+        chosen = choice(*argv)
+        assert chosen.default and chosen.path.resolve() != shipped
+        assert "out" in chosen.path.parts and "the shipped model is left alone" in chosen.note
+    assert choice("--smoke").path == tmp_path / "out" / "smoke" / "ser-smoke.onnx"
+    named = choice("--output", str(shipped))
+    assert not named.default and named.path.resolve() == shipped
+
+
 def _without_training_extras(*args: str) -> subprocess.CompletedProcess:
     """ser-train in a fresh interpreter in which the training extras cannot be imported."""
     blocked = "; ".join(f"sys.modules[{name!r}] = None" for name in TRAINING_MODULES)
