@@ -3,27 +3,33 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
+import math
+import os
 import signal
 import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from streamer.classifier import Classifier, ModelError
-from streamer.pipeline import Pipeline
-from streamer.runner import InputLost, RunSummary, run
-from streamer.segmenter import Segmenter
-from streamer.settings import Settings, SettingsError, load_settings
-from streamer.sinks.console_lines import LineSink
-from streamer.sinks.csv_log import CsvSink
-from streamer.sinks.jsonl_log import JsonlSink
-from streamer.sources import InputError, SourceError
-from streamer.vad import vad_from_settings
+# Only the standard library at import time: numpy, onnxruntime and the rest load inside main(),
+# after the Ctrl-C handler is in place, so an early Ctrl-C never shows an import traceback.
+from streamer.outputs import OutputError, check_outputs
+
+if TYPE_CHECKING:
+    from streamer.classifier import Classifier
+    from streamer.pipeline import Pipeline
+    from streamer.runner import RunSummary
+    from streamer.settings import Settings
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+STOP_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
+MAX_DURATION_S = 366 * 24 * 3600  # a year: beyond it a typo, and beyond threading's timer range
 
 
 class _Parser(argparse.ArgumentParser):
@@ -82,6 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
+    from streamer.settings import load_settings
+
     pace = "realtime" if args.realtime else "fast" if args.fast else None
     overrides: dict[str, dict[str, Any]] = {
         "model": {"path": str(args.model) if args.model else None},
@@ -117,7 +125,9 @@ def print_devices() -> None:
 
 @contextmanager
 def stop_on_signals(stop: threading.Event) -> Iterator[None]:
-    """SIGINT/SIGTERM ask the run to stop; the loop then finishes cleanly within a block."""
+    """SIGINT, SIGTERM and SIGHUP (the terminal closed, SSH lost) ask the run to stop; the loop
+    then finishes cleanly within a block. A stop asked before the run starts ends it at once.
+    A signal the caller set to be ignored (``nohup``, a background job) stays ignored."""
     previous = {}
 
     def handler(signum: int, frame: Any) -> None:
@@ -125,7 +135,9 @@ def stop_on_signals(stop: threading.Event) -> Iterator[None]:
             raise KeyboardInterrupt
         stop.set()
 
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    for sig in STOP_SIGNALS:
+        if signal.getsignal(sig) == signal.SIG_IGN:  # `nohup ser-live …`: keep ignoring it
+            continue
         previous[sig] = signal.signal(sig, handler)
     try:
         yield
@@ -157,16 +169,39 @@ def with_model_threshold(settings: Settings, classifier: Classifier) -> Settings
     )
 
 
-def execute(args: argparse.Namespace) -> RunSummary:
+def check_rate(settings: Settings, model_rate: int) -> None:
+    """The pipeline runs at ``audio.sample_rate_hz``; a model trained at another rate would get
+    audio it never heard. Sources resample any input to this rate, so there is nothing to gain
+    from a second rate: refuse rather than resample twice."""
+    from streamer.settings import SettingsError
+
+    rate = settings.audio.sample_rate_hz
+    if rate != model_rate:
+        raise SettingsError(
+            f"audio.sample_rate_hz is {rate} but the model expects {model_rate} Hz audio; "
+            f"set it to {model_rate} (every input is resampled to it)"
+        )
+
+
+def execute(args: argparse.Namespace, stop: threading.Event) -> RunSummary:
+    from streamer.classifier import Classifier
+    from streamer.pipeline import Pipeline
+    from streamer.runner import LogLost, run
+    from streamer.segmenter import Segmenter
+    from streamer.sinks.console_lines import LineSink
+    from streamer.sinks.csv_log import CsvSink
+    from streamer.sinks.jsonl_log import JsonlSink
+    from streamer.vad import vad_from_settings
+
     settings = settings_from_args(args)
     show_ui = not args.no_ui and sys.stdout.isatty()
     classifier = Classifier(settings.model.path)  # first: a bad model never opens the microphone
+    check_rate(settings, classifier.info.sample_rate)
     settings = with_model_threshold(settings, classifier)
     source = make_source(args, settings, show_ui)
     vad = vad_from_settings(settings.audio.sample_rate_hz, settings.vad)
     pipeline = Pipeline(Segmenter(vad, settings.segmenter), classifier)
     sinks: list[Any] = []
-    stop = threading.Event()
     try:  # a sink that cannot be opened still closes the source
         if args.csv is not None:
             sinks.append(CsvSink(args.csv, classifier.labels))
@@ -174,16 +209,21 @@ def execute(args: argparse.Namespace) -> RunSummary:
             sinks.append(JsonlSink(args.jsonl, classifier.labels))
         if not show_ui:
             sinks.append(LineSink(settings.ui.uncertain_below))
-        with stop_on_signals(stop):
-            if show_ui:
-                summary = _run_with_ui(source, pipeline, sinks, stop, settings, args)
-            else:
-                print(f"ser-live: {source.description}", file=sys.stderr)
-                summary = run(
-                    source, pipeline, sinks, stop, settings.segmenter.flush_on_stop, args.duration
-                )
+        if show_ui:
+            summary = _run_with_ui(source, pipeline, sinks, stop, settings, args)
+        else:
+            say(f"ser-live: {source.description}")
+            summary = run(
+                source, pipeline, sinks, stop, settings.segmenter.flush_on_stop, args.duration
+            )
         if args.screenshot is not None:
-            save_last_frame(args.screenshot, pipeline, source, settings, summary.wall_s)
+            try:
+                save_last_frame(args.screenshot, pipeline, source, settings, summary.wall_s)
+            except OSError as exc:  # e.g. the disk filled up: the run itself is not lost
+                reason = exc.strerror or str(exc)
+                raise LogLost(
+                    f"cannot write screenshot {args.screenshot}: {reason}", summary
+                ) from None
     finally:
         source.close()
         for sink in sinks:
@@ -201,6 +241,7 @@ def _run_with_ui(
 ) -> RunSummary:
     from rich.live import Live
 
+    from streamer.runner import run
     from streamer.ui import ViewInfo, view_factory
 
     info = ViewInfo.from_settings(source.description, pipeline.labels, settings.ui)
@@ -228,34 +269,94 @@ def save_last_frame(
     save_screenshot(frame, path, width=columns, height=rows)
 
 
+def say(line: str) -> None:
+    """A line on stderr that cannot fail the run: a closed terminal (SIGHUP) must not turn the
+    summary of a finished run into a traceback."""
+    with contextlib.suppress(OSError, ValueError):
+        print(line, file=sys.stderr, flush=True)
+
+
+def check_duration(duration: float | None) -> None:
+    from streamer.settings import SettingsError
+
+    if duration is None:
+        return
+    if not math.isfinite(duration) or not 0 < duration <= MAX_DURATION_S:
+        raise SettingsError(
+            f"--duration must be a positive number of seconds up to {MAX_DURATION_S} "
+            f"(a year) (got {duration:g})"
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.list_devices:
+        return _list_devices()
     try:
-        if args.list_devices:
-            print_devices()
-            return EXIT_OK
-        if args.duration is not None and args.duration <= 0:
-            raise SettingsError("--duration must be a positive number of seconds")
-        summary = execute(args)
-    except (SettingsError, InputError, ModelError) as exc:
-        print(f"ser-live: error: {exc}", file=sys.stderr)
+        check_outputs(args.input, {"--csv": args.csv, "--jsonl": args.jsonl}, args.screenshot)
+    except OutputError as exc:
+        say(f"ser-live: error: {exc}")
         return EXIT_USAGE
-    except InputLost as exc:  # rows so far are on disk; say what was done, then what went wrong
-        print(exc.summary.describe(), file=sys.stderr)
-        print(f"ser-live: error: {exc}", file=sys.stderr)
-        return EXIT_FAILURE
-    except SourceError as exc:
-        print(f"ser-live: error: {exc}", file=sys.stderr)
-        return EXIT_FAILURE
-    except OSError as exc:
-        print(f"ser-live: error: {exc}", file=sys.stderr)
-        return EXIT_FAILURE
+    stop = threading.Event()
+    try:
+        # From here on the first Ctrl-C (or SIGTERM/SIGHUP) is a stop request, even while the
+        # libraries and the model load; a second one leaves at once.
+        with stop_on_signals(stop):
+            return _run(args, stop)
     except KeyboardInterrupt:
-        print("ser-live: interrupted", file=sys.stderr)
+        say("ser-live: interrupted")
         return 130
-    print(summary.describe(), file=sys.stderr)
+
+
+def _list_devices() -> int:
+    from streamer.sources import SourceError
+
+    try:
+        print_devices()
+    except SourceError as exc:
+        say(f"ser-live: error: {exc}")
+        return EXIT_FAILURE
+    except BrokenPipeError:  # `ser-live --list-devices | head -1`
+        from streamer.sinks.console_lines import silence_closed_stream
+
+        silence_closed_stream(sys.stdout)
     return EXIT_OK
 
 
+def _run(args: argparse.Namespace, stop: threading.Event) -> int:
+    from streamer.classifier import ModelError
+    from streamer.runner import InputLost, LogLost
+    from streamer.settings import SettingsError
+    from streamer.sources import InputError, SourceError
+
+    try:
+        check_duration(args.duration)
+        summary = execute(args, stop)
+    except (SettingsError, InputError, ModelError) as exc:
+        say(f"ser-live: error: {exc}")
+        return EXIT_USAGE
+    except (InputLost, LogLost) as exc:  # rows so far are on disk; what was done, then what failed
+        say(exc.summary.describe())
+        say(f"ser-live: error: {exc}")
+        return EXIT_FAILURE
+    except (SourceError, OSError) as exc:
+        say(f"ser-live: error: {exc}")
+        return EXIT_FAILURE
+    say(summary.describe())
+    return EXIT_OK
+
+
+def entry() -> None:
+    """The ``ser-live`` command: :func:`main`, then leave at once. Everything is written and
+    closed by then; what remains is the interpreter tearing down numpy, scipy and onnxruntime
+    module by module, which took 0.3 s after a stop request (over a second on a busy machine)
+    and would break the promise of stopping within a second."""
+    code = main()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

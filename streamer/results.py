@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
+
+# Class names a model may carry: they reach CSV headers, HTML and the terminal, so only plain
+# names (the one rule the model loader and ser-report both apply).
+PLAIN_LABEL = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,39}")
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,8 @@ Whatever ends a run - the end of a file, ``--duration``, Ctrl-C/SIGTERM (which s
 the input failing mid-stream - every utterance already classified has reached the sinks, the
 utterance in progress is classified (or dropped on a stop, by the ``flush_on_stop`` setting) and
 a :class:`RunSummary` describes the run. A failing input raises :class:`InputLost`, which
-carries that summary.
+carries that summary. A log file that cannot be written (disk full) ends the run the same way:
+the other outputs get the utterance in progress, and :class:`LogLost` carries the summary.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import numpy as np
 from streamer.pipeline import Pipeline
 from streamer.results import Prediction
 from streamer.sinks import Sink
+from streamer.sinks.rowfile import LogWriteError
 from streamer.sources import Source, SourceError
 
 
@@ -32,7 +34,7 @@ class RunSummary:
     device_overflows: int
     latency_median_ms: float | None
     latency_p95_ms: float | None
-    ended_by: str  # "end of input", "time limit", "stop request" or "input failure"
+    ended_by: str  # "end of input", "time limit", "stop request", "input failure", "log failure"
     non_speech: int = 0  # segments the model's gate judged noise, music or other non-speech
 
     def describe(self) -> str:
@@ -59,6 +61,15 @@ class RunSummary:
 class InputLost(SourceError):
     """The input failed mid-run (e.g. the microphone was unplugged). Everything heard before was
     classified and written; ``summary`` describes the run up to the failure."""
+
+    def __init__(self, message: str, summary: RunSummary) -> None:
+        super().__init__(message)
+        self.summary = summary
+
+
+class LogLost(OSError):
+    """A log file could not be written (e.g. the disk is full). Its rows so far are whole; the
+    run stopped; ``summary`` describes it."""
 
     def __init__(self, message: str, summary: RunSummary) -> None:
         super().__init__(message)
@@ -100,10 +111,19 @@ def run(
         timer.daemon = True
         timer.start()
 
+    live_sinks = list(sinks)
+    log_failure: LogWriteError | None = None
+
     def emit(predictions: list[Prediction]) -> None:
+        nonlocal log_failure
         for prediction in predictions:
-            for sink in sinks:
-                sink.write(prediction)
+            for sink in list(live_sinks):
+                try:
+                    sink.write(prediction)
+                except LogWriteError as exc:  # e.g. disk full: stop, keep the other outputs
+                    live_sinks.remove(sink)
+                    log_failure = log_failure or exc
+                    stop.set()
 
     failure: SourceError | None = None
     try:
@@ -114,7 +134,7 @@ def run(
                     break
         except SourceError as exc:  # e.g. the device vanished: keep what was heard so far
             failure = exc
-        stopped = stop.is_set() and failure is None
+        stopped = stop.is_set() and failure is None and log_failure is None
         emit(pipeline.finish(classify_pending=classify_pending or not stopped))
     finally:
         if timer is not None:
@@ -123,6 +143,8 @@ def run(
     median, p95 = latency_stats(snap.latencies_ms)
     if failure is not None:
         ended_by = "input failure"
+    elif log_failure is not None:
+        ended_by = "log failure"
     elif timed_out.is_set():
         ended_by = "time limit"
     else:
@@ -141,4 +163,6 @@ def run(
     )
     if failure is not None:
         raise InputLost(str(failure), summary) from None
+    if log_failure is not None:
+        raise LogLost(str(log_failure), summary) from None
     return summary

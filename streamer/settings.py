@@ -6,6 +6,7 @@ checks that it and these dataclasses name the same keys.
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
 import os
 import sys
@@ -13,13 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from streamer.defaults import PROJECT_ROOT, default_config  # noqa: F401 (PROJECT_ROOT re-exported)
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_CONFIG = PROJECT_ROOT / "config.toml"
+DEFAULT_CONFIG = default_config()  # the checkout's config.toml, or the wheel's packaged copy
 DATA_DIR_ENV = "SER_DATA_DIR"
 
 
@@ -115,14 +117,39 @@ _SECTION_TYPES = {
 }
 
 
+def _decode(data: bytes, path: Path) -> str:
+    """TOML is UTF-8; editors on Windows save UTF-8 with a byte-order mark or UTF-16 (with one).
+    Those are read; anything else is refused in one line."""
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8) :]
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise SettingsError(f"{path}: damaged UTF-16 text; save it as UTF-8") from None
+    if b"\x00" in data:
+        raise SettingsError(
+            f"{path}: not UTF-8 text (UTF-16 without a byte-order mark?); save it as UTF-8"
+        )
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SettingsError(
+            f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8"
+        ) from None
+
+
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        with open(path, "rb") as handle:
-            return tomllib.load(handle)
+        data = Path(path).read_bytes()
     except FileNotFoundError:
         raise SettingsError(f"config file not found: {path}") from None
     except IsADirectoryError:
         raise SettingsError(f"config path is a directory: {path}") from None
+    except OSError as exc:
+        raise SettingsError(f"cannot read config file {path} ({exc.strerror})") from None
+    try:
+        return tomllib.loads(_decode(data, path))
     except tomllib.TOMLDecodeError as exc:
         raise SettingsError(f"{path}: not valid TOML ({exc})") from None
 

@@ -52,3 +52,20 @@ def test_shipped_default_model_loads_and_carries_its_figures():
     assert 0.0 < classifier.info.cv_wa <= 1.0
     probs = classifier.predict(vowel(2.0))
     assert probs.sum() == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    "labels", [("neutral", "<b>angry</b>"), ("neutral", "a,b"), ("neutral", "x" * 41), ("ok",)]
+)
+def test_labels_that_are_not_plain_names_are_refused(tmp_path, labels):
+    path = write_linear_model(tmp_path / "bad.onnx", labels=labels)
+    with pytest.raises(ModelError, match="plain class names"):
+        Classifier(path)
+
+
+def test_graph_whose_input_does_not_fit_its_metadata_is_refused(tmp_path):
+    path = write_linear_model(tmp_path / "narrow.onnx", n_in=10)
+    with pytest.raises(
+        ModelError, match="takes 10 values per utterance but its metadata names 880"
+    ):
+        Classifier(path)

@@ -36,6 +36,15 @@ def write_truncated(path: Path) -> None:
     path.write_bytes(path.read_bytes()[:24])  # cut inside the 'fmt ' chunk
 
 
+def write_absurd_rate(path: Path) -> None:
+    # A damaged header: 3 Hz would make 1.2 s of samples into hours of audio to resample.
+    sf.write(path, speech_at(16000, 1), 16000, subtype="PCM_16")
+    data = bytearray(path.read_bytes())
+    data[24:28] = (3).to_bytes(4, "little")  # the fmt chunk's sample rate
+    data[28:32] = (6).to_bytes(4, "little")  # and its byte rate
+    path.write_bytes(bytes(data))
+
+
 def write_m4a(path: Path) -> None:
     # An MP4/AAC container (what phones record): a real format that libsndfile cannot decode.
     ftyp = b"\x00\x00\x00\x18ftypM4A \x00\x00\x02\x00isomM4A "
@@ -51,6 +60,7 @@ BAD = {
     "text": (lambda p: p.write_text("Meeting notes\nnot audio at all\n" * 40), "cannot read"),
     "truncated_header": (write_truncated, "cannot read"),
     "unsupported_format": (write_m4a, "cannot read"),
+    "absurd_sample_rate": (write_absurd_rate, "sample rate 3 Hz is outside"),
 }
 
 ODD = {

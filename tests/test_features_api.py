@@ -142,9 +142,22 @@ def test_describe_masked_matches_describe_on_the_selection():
     assert np.all(empty == 0)
 
 
-def test_legacy_module_constants_follow_the_default_config():
-    cfg = features.DEFAULT_CONFIG
-    assert (
-        cfg.n_fft, cfg.hop_length, cfg.win_length
-    ) == (features.N_FFT, features.HOP, features.WIN)
-    assert (cfg.n_mels, cfg.n_mfcc) == (features.N_MELS, features.N_MFCC)
+def test_legacy_constants_describe_what_the_extractor_produces():
+    """The names the first version exported, checked against known answers (the README's "40
+    log-mel bands, 13 MFCC every 10 ms, 25 ms window") and against the extractor's output, not
+    against the values they were assigned from."""
+    assert (features.N_MELS, features.N_MFCC) == (40, 13)
+    assert features.HOP == features.SAMPLE_RATE // 100  # 10 ms
+    assert features.WIN == features.N_FFT == features.SAMPLE_RATE * 25 // 1000  # 25 ms
+    names = features.FRAME_FEATURE_NAMES
+    assert sum(n.startswith("logmel_db_") for n in names) == features.N_MELS
+    assert sum(n.startswith("mfcc_") and n[5:].isdigit() for n in names) == features.N_MFCC
+    for seconds in (0.5, 1.0, 2.37):
+        n = int(seconds * features.SAMPLE_RATE)
+        frames = features.frame_features(signals.speech_like(seconds))
+        assert frames.shape[0] == 1 + n // features.HOP
+    # A tone in the middle of an FFT bin: the window sets the bin spacing, SR / N_FFT = 40 Hz.
+    t = np.arange(features.SAMPLE_RATE) / features.SAMPLE_RATE
+    tone = 0.3 * np.sin(2 * np.pi * 1020.0 * t).astype(np.float32)
+    centroid = features.frame_features(tone)[:, names.index("centroid_hz")]
+    assert np.median(centroid) == pytest.approx(1020.0, abs=features.SAMPLE_RATE / features.N_FFT)

@@ -13,11 +13,12 @@ import warnings
 
 import numpy as np
 import pytest
+from tools import require_module
 
 from streamer import features
 from tests.features import signals
 
-librosa = pytest.importorskip("librosa")
+librosa = require_module("librosa", "train")
 
 CFG = dataclasses.replace(features.DEFAULT_CONFIG, remove_dc=False)
 SR = features.SAMPLE_RATE

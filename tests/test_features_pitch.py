@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from tools import require_module
 
 from streamer import features
 from tests.features import signals
@@ -101,7 +102,7 @@ def _pyin_clips(root: Path, count: int) -> list[Path]:
 def test_speech_f0_agrees_with_pyin(emodb_dir, ravdess_dir):
     """Frames both call voiced: median error within a quarter tone, few gross (>20 %) errors,
     and the voicing decisions agree on most audible frames. Short clips keep pyin quick."""
-    librosa = pytest.importorskip("librosa")
+    librosa = require_module("librosa", "train")
     import soundfile
 
     clips = _pyin_clips(emodb_dir, 3) + _pyin_clips(ravdess_dir / "Actor_01", 2)

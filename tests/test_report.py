@@ -198,3 +198,58 @@ def test_the_live_path_never_imports_matplotlib():
         "sys.exit('matplotlib' in sys.modules)"
     )
     assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 0
+
+
+def test_a_csv_resaved_with_a_byte_order_mark_reads_as_any_other(call_csv, tmp_path, capsys):
+    bom = tmp_path / "bom.csv"
+    bom.write_bytes(b"\xef\xbb\xbf" + call_csv.read_bytes())
+    assert main([str(bom), "-o", str(tmp_path / "r.png")]) == 0
+    assert f"({len(CALL)} utterances" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
+def test_a_torn_last_line_is_left_out_with_a_warning(tmp_path, capsys, suffix):
+    """A run killed mid-row (or a disk that filled up under another writer) leaves half a line."""
+    path = tmp_path / f"call{suffix}"
+    sink = (CsvSink if suffix == ".csv" else JsonlSink)(path, LABELS)
+    for p in CALL:
+        sink.write(p)
+    sink.close()
+    data = path.read_bytes()
+    path.write_bytes(data[: data.rstrip(b"\n").rfind(b"\n") + 1 + 20])  # 20 bytes of the last row
+    out = tmp_path / "r.png"
+    assert main([str(path), "-o", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert f"({len(CALL) - 1} utterances" in captured.out
+    warning = captured.err.strip().splitlines()
+    assert len(warning) == 1 and warning[0].startswith("ser-report: warning: ")
+    assert f"line {len(CALL) + (suffix == '.csv')}" in warning[0] and "incomplete" in warning[0]
+    # Only the last line: the same damage in the middle is still an error.
+    lines = path.read_bytes().splitlines(keepends=True)
+    path.write_bytes(b"".join([*lines[:-2], lines[-1] + b"\n", lines[-2]]))
+    assert main([str(path), "-o", str(out)]) == 2
+
+
+@pytest.mark.parametrize(
+    "label", ["<img src=x onerror=alert(1)>", "a\x1b[31mred", "x" * 41, "émotion", "1st"]
+)
+def test_label_columns_must_be_plain_names(tmp_path, capsys, label):
+    path = tmp_path / "odd.csv"
+    path.write_text(f"start_s,end_s,p_calm,p_{label}\n0.5,1.5,0.7,0.3\n", encoding="utf-8")
+    assert main([str(path), "-o", str(tmp_path / "r.html")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "does not name a plain label" in err[0]
+    assert "\x1b" not in err[0]  # shown escaped, never interpreted by the terminal
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_html_escapes_everything_it_did_not_write(call_csv, tmp_path):
+    odd = tmp_path / "a<b>&'\".csv"
+    odd.write_bytes(call_csv.read_bytes())
+    out = tmp_path / "report.html"
+    title = "<script>alert(1)</script> & co"
+    assert main([str(odd), "-o", str(out), "--title", title]) == 0
+    page = out.read_text()
+    assert "<script" not in page and "<b>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in page
+    assert "a&lt;b&gt;&amp;&#x27;&quot;.csv" in page

@@ -100,3 +100,50 @@ def test_cli_screenshot_saves_the_last_frame(tmp_path, linear_model, monkeypatch
     assert main([*args, "--screenshot", str(shot)]) == 0
     svg = shot.read_text()
     assert svg.startswith("<svg") and "timeline" in svg and "utterances&#160;1" in svg
+
+
+@pytest.mark.parametrize("sink_type", [CsvSink, JsonlSink])
+def test_a_row_the_disk_cannot_take_is_rolled_back(tmp_path, monkeypatch, sink_type):
+    """A full disk typically takes part of a write and then refuses the rest."""
+    import errno
+    import os
+
+    from streamer.sinks.rowfile import LogWriteError
+
+    path = tmp_path / "log"
+    sink = sink_type(path, LABELS)
+    sink.write(one_hot(0.0, 1.0, "sad"))
+    whole = path.read_bytes()
+    real_write = os.write
+    calls = []
+
+    def full_disk(fd, data):
+        calls.append(len(data))
+        if len(calls) == 1:
+            return real_write(fd, data[:7])  # part of the row fits
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "write", full_disk)
+    with pytest.raises(LogWriteError, match=f"cannot write .* {path}: No space left on device"):
+        sink.write(one_hot(1.0, 2.0, "angry"))
+    monkeypatch.setattr(os, "write", real_write)
+    assert path.read_bytes() == whole and len(calls) == 2
+    sink.write(one_hot(2.0, 3.0, "happy"))  # space again: rows continue where they should
+    assert path.read_bytes().startswith(whole) and path.read_bytes().count(b"\n") == 1 + (
+        sink_type is CsvSink
+    ) + 1
+    sink.close()
+
+
+def test_lines_stop_quietly_when_the_reader_goes(monkeypatch):
+    class GoneReader(io.StringIO):
+        def write(self, text):
+            raise BrokenPipeError(32, "Broken pipe")
+
+        def fileno(self):
+            raise io.UnsupportedOperation
+
+    sink = LineSink(0.4, GoneReader())
+    sink.write(one_hot(0.0, 1.0, "sad"))  # no exception
+    assert sink.reader_gone
+    sink.write(one_hot(1.0, 2.0, "sad"))

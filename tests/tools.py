@@ -11,7 +11,7 @@ def skip_or_fail(reason: str) -> None:
     """Skip locally; in CI (CI or SER_REQUIRE_DATA set) every test must really run, so fail."""
     if os.environ.get("SER_REQUIRE_DATA") or os.environ.get("CI"):
         pytest.fail(f"required in CI: {reason}")
-    pytest.skip(reason)
+    pytest.skip(reason, allow_module_level=True)
 
 
 def require_tool(name: str, package: str | None = None) -> str:
@@ -22,3 +22,13 @@ def require_tool(name: str, package: str | None = None) -> str:
     if path is None:
         skip_or_fail(f"{name} not installed (apt-get install {package or name})")
     return path
+
+
+def require_module(name: str, extra: str):  # noqa: ANN201 (the module)
+    """An optional dependency, or a skip (a failure in CI) naming the extra that installs it."""
+    import importlib
+
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        skip_or_fail(f"{name} not installed (pip install -e '.[{extra}]')")

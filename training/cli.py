@@ -1,17 +1,48 @@
-"""``ser-train``: one command from labelled corpora to the shipped ONNX model and its model card."""
+"""``ser-train``: one command from labelled corpora to the shipped ONNX model and its model card.
+
+Only the standard library is imported before the arguments are checked, so ``ser-train --help``
+and every usage error work without the training extra; a missing extra is named in one line.
+Smoke runs and experiments never replace the shipped model by accident: without ``--output`` they
+write to ``out/`` (see :func:`choose_output`).
+"""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shlex
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
+from streamer.defaults import packaged_defaults
+from streamer.outputs import OutputError, check_writable_path
 from streamer.settings import PROJECT_ROOT, Settings, SettingsError, load_settings
 from training.corpora import PARSERS
 from training.feature_sets import DEFAULT_FEATURE_SET, FEATURE_SETS
 from training.model_types import DEFAULT_MODEL_TYPE, MODEL_TYPES, help_text
+
+SMOKE_OUTPUT = Path("out") / "smoke" / "ser-smoke.onnx"  # relative to the working directory
+# Module a training import needs -> (what it is, the extra that installs it)
+EXTRAS = {
+    "sklearn": ("scikit-learn", "train"),
+    "skl2onnx": ("skl2onnx", "train"),
+    "onnx": ("onnx", "train"),
+    "librosa": ("librosa", "train"),
+    "threadpoolctl": ("threadpoolctl", "train"),
+    "torch": ("PyTorch", "torch"),
+}
+
+
+def missing_extra_message(exc: ImportError) -> str:
+    """One line naming the package that is missing and the extra that brings it."""
+    module = (exc.name or "").split(".")[0]
+    what, extra = EXTRAS.get(module, (module or str(exc), "train"))
+    return (
+        f"training needs {what}, which is not installed; install the '{extra}' extra: "
+        f"pip install 'ser-live[{extra}]' (in a checkout: pip install -e '.[{extra}]')"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -72,23 +103,52 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def reproduce_command(args: argparse.Namespace, settings: Settings) -> str:
+def reproduce_command(
+    args: argparse.Namespace, settings: Settings, output: Path | None = None
+) -> str:
     """The run's effective choices as flags, so the card's command does not depend on config.toml
     defaults staying the same (the corpus root is left to data.dir / SER_DATA_DIR)."""
     t = settings.training
     parts = ["ser-train", "--corpora", *t.corpora, "--folds", str(t.folds), "--seed", str(t.seed)]
     parts += ["--model-type", args.model_type, "--feature-set", args.feature_set]
     parts += ["--normalise", args.normalise, "--augment", str(args.augment)]
-    try:
-        output = Path(t.output).resolve().relative_to(PROJECT_ROOT)
-    except ValueError:
-        output = Path(t.output)
-    parts += ["--output", str(output)]
+    written = Path(output if output is not None else t.output)
+    with contextlib.suppress(ValueError):  # outside the checkout: as given
+        written = written.resolve().relative_to(PROJECT_ROOT)
+    parts += ["--output", str(written)]
     if args.smoke:
         parts.append("--smoke")
     if args.no_cross_corpus:
         parts.append("--no-cross-corpus")
     return " ".join(shlex.quote(p) for p in parts)
+
+
+@dataclass(frozen=True)
+class OutputChoice:
+    path: Path
+    default: bool  # not named by --output: the folder is made, and the note says where
+    note: str = ""
+
+
+def _shown(path: Path) -> str:
+    with contextlib.suppress(ValueError):
+        return str(path.resolve().relative_to(Path.cwd()))
+    return str(path)
+
+
+def choose_output(args: argparse.Namespace, settings: Settings) -> OutputChoice:
+    """Where the model and its card go. Smoke runs and experiments never replace the shipped
+    model by accident: a smoke run without --output writes out/smoke/ in the working directory,
+    any other run ``training.output`` (out/train/ in the checkout); only an --output (or a
+    config file) naming models/ser-default.onnx replaces it."""
+    if args.output is not None:
+        return OutputChoice(Path(settings.training.output), default=False)
+    keep = "the shipped model is left alone (--output models/ser-default.onnx replaces it)"
+    if args.smoke:
+        path = Path.cwd() / SMOKE_OUTPUT
+        return OutputChoice(path, True, f"smoke run: writing {SMOKE_OUTPUT} and its card; {keep}")
+    path = Path(settings.training.output)
+    return OutputChoice(path, True, f"writing {_shown(path)} and its card; {keep}")
 
 
 def _fail(message: str) -> int:
@@ -111,6 +171,16 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings(args.config, overrides)
     except SettingsError as exc:
         return _fail(str(exc))
+    choice = choose_output(args, settings)
+    output = choice.path
+    packaged = packaged_defaults()
+    if packaged is not None and output.resolve().is_relative_to(packaged.resolve()):
+        return _fail(f"{output} is inside the installed package; give --output")
+    try:
+        if not choice.default:  # a default folder is made below, once the run is sure to start
+            check_writable_path("--output", output)
+    except OutputError as exc:
+        return _fail(str(exc))
     t = settings.training
     data_dir = settings.data.dir
     if not data_dir.is_dir():
@@ -121,19 +191,25 @@ def main(argv: list[str] | None = None) -> int:
     if args.augment < 0 or args.workers < 1:
         return _fail("--augment must be >= 0 and --workers >= 1")
 
-    from threadpoolctl import threadpool_limits
+    try:
+        from threadpoolctl import threadpool_limits
 
-    from training import card
-    from training.corpora import CorpusError
-    from training.evaluate import EvaluationError
-    from training.run import RunConfig, run
+        from training import card
+        from training.corpora import CorpusError
+        from training.evaluate import EvaluationError
+        from training.run import RunConfig, run
+    except ImportError as exc:
+        return _fail(missing_extra_message(exc))
+    if choice.default:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        print(choice.note)
 
     cfg = RunConfig(
         data_dir=data_dir,
         corpora=list(t.corpora),
         folds=t.folds,
         seed=t.seed,
-        output=Path(t.output),
+        output=output,
         cache_dir=None if args.no_cache else Path(t.cache_dir),
         model_type=args.model_type,
         feature_set=args.feature_set,
@@ -141,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
         n_aug=args.augment,
         smoke=args.smoke,
         cross_corpus=not args.no_cross_corpus,
-        command=reproduce_command(args, settings),
+        command=reproduce_command(args, settings, output),
         workers=min(args.workers, os.cpu_count() or 1),
         threads=max(1, args.threads),
         show_progress=not args.quiet and sys.stderr.isatty(),
@@ -154,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
     except (CorpusError, EvaluationError) as exc:
         return _fail(str(exc))
     except ImportError as exc:
-        return _fail(f"{exc} (install the training extras: pip install -e '.[train,torch]')")
+        return _fail(missing_extra_message(exc))
     except KeyboardInterrupt:
         return _fail("interrupted")
     if not args.no_card:

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from training.trainer import Trainer
+if TYPE_CHECKING:  # the table itself must import without scikit-learn (ser-train --help)
+    from training.trainer import Trainer
 
 
 @dataclass(frozen=True)

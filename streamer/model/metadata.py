@@ -2,7 +2,7 @@
 
 Required:
 
-- ``labels``: JSON list of plain class names (lower-case letters, digits, ``_``/``-``), in the
+- ``labels``: JSON list of plain class names (letters, digits, ``_``/``-``), in the
   order of the probability columns; anything else is refused, because labels reach CSV, HTML
   and the terminal
 - ``feature_spec``: :func:`streamer.features.feature_spec` of the extractor it was trained with
@@ -24,15 +24,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from dataclasses import dataclass, field
 
 from streamer import features
 from streamer.model.gate import GateParams
 from streamer.model.normaliser import NormaliserParams
+from streamer.results import PLAIN_LABEL
 
 REQUIRED_METADATA = ("labels", "feature_spec", "sample_rate", "input_kind", "cv_ua", "cv_wa")
-LABEL_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 
 
 class ModelError(RuntimeError):
@@ -77,11 +76,11 @@ def parse_metadata(metadata: dict[str, str], origin: str) -> ModelInfo:
         if not isinstance(labels, list):
             raise ValueError("labels must be a JSON list")
         if len(labels) < 2 or not all(
-            isinstance(x, str) and LABEL_PATTERN.match(x) for x in labels
+            isinstance(x, str) and PLAIN_LABEL.fullmatch(x) for x in labels
         ):
             raise ModelError(
                 f"{origin}: metadata 'labels' must list at least two plain class names "
-                "(lower-case letters, digits, '_' or '-', at most 32 characters)"
+                "(letters, digits, '_' or '-', starting with a letter, at most 40 characters)"
             )
         if len(set(labels)) != len(labels):
             raise ModelError(f"{origin}: metadata 'labels' names a class twice")

@@ -61,6 +61,8 @@ def make_report(args: argparse.Namespace) -> str:
         raise ReportError(f"{args.output}: unknown report type; use .png, .svg, .pdf or .html")
     ui = load_settings(args.config, {"ui": {"uncertain_below": args.uncertain_below}}).ui
     timeline = read_timeline(args.timeline)
+    for warning in timeline.warnings:
+        print(f"ser-report: warning: {warning}", file=sys.stderr)
 
     from streamer.report.audio import read_audio  # after the cheap checks
     from streamer.report.figure import build_figure

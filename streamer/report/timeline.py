@@ -1,6 +1,11 @@
 """Reads the timeline ser-live logged (CSV, or JSON Lines with the same fields) back into
 predictions. Probability columns are found by their ``p_`` prefix, so columns added later are
-ignored, and the label and confidence are recomputed from the probabilities."""
+ignored, and the label and confidence are recomputed from the probabilities.
+
+A timeline is read as it is found in the wild: a CSV re-saved with a UTF-8 byte-order mark
+(spreadsheets do that) reads as any other, and a last line torn by a crash or a full disk is left
+out with a warning rather than costing the whole report. Label names come from an untrusted file
+and end up in HTML and on the terminal, so only plain names are accepted."""
 
 from __future__ import annotations
 
@@ -11,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from streamer.results import Prediction
+from streamer.results import PLAIN_LABEL, Prediction
 
 REQUIRED = ("start_s", "end_s")
 PROBABILITY_PREFIX = "p_"
@@ -26,6 +31,7 @@ class Timeline:
     path: Path
     labels: tuple[str, ...]
     predictions: tuple[Prediction, ...]  # sorted by start time
+    warnings: tuple[str, ...] = ()  # one line each, for stderr
 
     @property
     def end_s(self) -> float:
@@ -38,13 +44,29 @@ def read_timeline(path: Path) -> Timeline:
         raise ReportError(f"{path}: file not found")
     if path.is_dir():
         raise ReportError(f"{path}: is a directory, not a timeline file")
+    warnings: list[str] = []
     try:
-        with open(path, newline="", encoding="utf-8") as handle:
-            jsonl = path.suffix.lower() in (".jsonl", ".ndjson")
-            columns, rows = _jsonl_rows(handle, path) if jsonl else _csv_rows(handle, path)
-            # An empty JSONL file names no columns: a timeline without utterances.
-            labels = _labels(columns, path) if columns is not None else ()
-            predictions = [_prediction(row, labels, path, line) for line, row in rows]
+        # utf-8-sig: a byte-order mark, if any, is not part of the first column's name.
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            text = handle.read()
+        jsonl = path.suffix.lower() in (".jsonl", ".ndjson")
+        lines = text.splitlines(keepends=True)
+        columns, rows = _jsonl_rows(lines, path) if jsonl else _csv_rows(lines, path)
+        # An empty JSONL file names no columns: a timeline without utterances.
+        labels = _labels(columns, path) if columns is not None else ()
+        predictions = []
+        for number, row, torn in rows:
+            try:
+                if isinstance(row, ReportError):
+                    raise row
+                predictions.append(_prediction(row, labels, path, number))
+            except ReportError:
+                if not torn:
+                    raise
+                warnings.append(
+                    f"{path} line {number}: the last line is incomplete (was the run cut "
+                    "short?); reporting the rows before it"
+                )
     except UnicodeDecodeError:
         raise ReportError(f"{path}: not a text file (is it really a ser-live timeline?)") from None
     except csv.Error as exc:
@@ -52,46 +74,63 @@ def read_timeline(path: Path) -> Timeline:
     except OSError as exc:
         raise ReportError(f"{path}: cannot read ({exc.strerror})") from None
     predictions.sort(key=lambda p: p.start_s)
-    return Timeline(path, labels, tuple(predictions))
+    return Timeline(path, labels, tuple(predictions), tuple(warnings))
 
 
-Rows = Iterator[tuple[int, dict[str, object]]]
+# (line number, the row's fields or why it cannot be read, whether it is a torn last line)
+Rows = Iterator[tuple[int, "dict[str, object] | ReportError", bool]]
 
 
-def _csv_rows(handle, path: Path) -> tuple[list[str] | None, Rows]:  # type: ignore[no-untyped-def]
-    reader = csv.reader(handle)
+def _torn_line(lines: list[str]) -> int:
+    """1-based number of the last line when it is torn, else 0. ser-live ends every row with a
+    newline, its last byte: a last line without one was cut off while being written."""
+    if lines and lines[-1].strip() and not lines[-1].endswith(("\n", "\r")):
+        return len(lines)
+    return 0
+
+
+def _csv_rows(lines: list[str], path: Path) -> tuple[list[str] | None, Rows]:
+    reader = csv.reader(lines)
     header = next(reader, None)
     if not header:
         raise ReportError(f"{path}: empty file (no header row)")
     header = [name.strip() for name in header]
+    torn = _torn_line(lines)
 
     def rows() -> Rows:
         for values in reader:
             if not any(v.strip() for v in values):
                 continue
+            line = reader.line_num
             if len(values) != len(header):
-                raise ReportError(
-                    f"{path} line {reader.line_num}: {len(values)} fields, the header has "
-                    f"{len(header)}"
+                problem = ReportError(
+                    f"{path} line {line}: {len(values)} fields, the header has {len(header)}"
                 )
-            yield reader.line_num, dict(zip(header, values, strict=True))
+                yield line, problem, line == torn
+                continue
+            yield line, dict(zip(header, values, strict=True)), line == torn
 
     return header, rows()
 
 
-def _jsonl_rows(handle, path: Path) -> tuple[list[str] | None, Rows]:  # type: ignore[no-untyped-def]
-    records: list[tuple[int, dict[str, object]]] = []
-    for number, line in enumerate(handle, start=1):
+def _jsonl_rows(lines: list[str], path: Path) -> tuple[list[str] | None, Rows]:
+    records: list[tuple[int, dict[str, object] | ReportError, bool]] = []
+    torn = _torn_line(lines)
+    for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
+        last = number == torn
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise ReportError(f"{path} line {number}: not JSON ({exc.msg})") from None
+            problem = ReportError(f"{path} line {number}: not JSON ({exc.msg})")
+            records.append((number, problem, last))
+            continue
         if not isinstance(record, dict):
             raise ReportError(f"{path} line {number}: not a JSON object")
-        records.append((number, record))
-    return (list(records[0][1]) if records else None), iter(records)
+        records.append((number, record, last))
+    first = next((r for _, r, _ in records if isinstance(r, dict)), None)
+    return (list(first) if first is not None else None), iter(records)
 
 
 def _labels(columns: list[str], path: Path) -> tuple[str, ...]:
@@ -100,6 +139,12 @@ def _labels(columns: list[str], path: Path) -> tuple[str, ...]:
             raise ReportError(f"{path}: not a ser-live timeline (no {name} column)")
     prefix = PROBABILITY_PREFIX
     labels = tuple(c[len(prefix) :] for c in columns if c.startswith(prefix))
+    for label in labels:
+        if not PLAIN_LABEL.fullmatch(label):
+            raise ReportError(
+                f"{path}: column {(PROBABILITY_PREFIX + label)!r} does not name a plain label "
+                "(letters, digits, _ and -, at most 40)"
+            )
     if len(labels) < 2:
         raise ReportError(f"{path}: not a ser-live timeline (needs p_<label> probability columns)")
     return labels

@@ -5,10 +5,15 @@
 Every line has the same ``key=value`` fields in the same order, so ``grep emotion=angry`` or
 ``grep emotion=uncertain`` picks utterances out. ``emotion`` is gated (see
 :mod:`streamer.emotions`); the bracket lists the most likely labels with their probabilities.
+
+When the reader goes away (``ser-live ... | head -1``) the lines stop and nothing else does: the
+log files and the run carry on, and the summary still goes to stderr.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
 from typing import TextIO
 
@@ -27,13 +32,29 @@ def format_line(prediction: Prediction, uncertain_below: float, top: int = 3) ->
     )
 
 
+def silence_closed_stream(stream: TextIO) -> None:
+    """Point a stream whose reader has gone at /dev/null, so that nothing (not even Python's
+    flush at exit) fails on it again."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())
+        os.close(devnull)
+
+
 class LineSink:
     def __init__(self, uncertain_below: float, stream: TextIO | None = None) -> None:
         self.uncertain_below = uncertain_below
         self.stream = stream or sys.stdout
+        self.reader_gone = False
 
     def write(self, prediction: Prediction) -> None:
-        print(format_line(prediction, self.uncertain_below), file=self.stream, flush=True)
+        if self.reader_gone:
+            return
+        try:
+            print(format_line(prediction, self.uncertain_below), file=self.stream, flush=True)
+        except BrokenPipeError:
+            self.reader_gone = True
+            silence_closed_stream(self.stream)
 
     def close(self) -> None:
         pass

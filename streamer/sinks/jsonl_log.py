@@ -1,4 +1,4 @@
-"""JSON Lines timeline: one object per utterance with the CSV's fields, flushed as it is written."""
+"""JSON Lines timeline: one object per utterance with the CSV's fields, written whole."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from streamer.results import Prediction
+from streamer.sinks.rowfile import RowFile
 from streamer.sinks.rows import field_names, row_values
 
 
@@ -13,18 +14,14 @@ class JsonlSink:
     def __init__(self, path: Path | str, labels: tuple[str, ...]) -> None:
         self.path = Path(path)
         self._fields = field_names(labels)
-        try:
-            self._handle = open(self.path, "w", encoding="utf-8")  # noqa: SIM115 (held for the run)
-        except OSError as exc:
-            raise OSError(f"cannot write JSONL {self.path}: {exc.strerror}") from None
+        self._file = RowFile(self.path, "JSONL")
         self.rows = 0
 
     def write(self, prediction: Prediction) -> None:
         record = dict(zip(self._fields, row_values(prediction), strict=True))
-        self._handle.write(json.dumps(record, ensure_ascii=False) + "\n")
-        self._handle.flush()  # as for the CSV: a crash loses nothing already classified
+        # As for the CSV: a crash or a full disk leaves only whole lines behind.
+        self._file.append(json.dumps(record, ensure_ascii=False) + "\n")
         self.rows += 1
 
     def close(self) -> None:
-        if not self._handle.closed:
-            self._handle.close()
+        self._file.close()

@@ -10,8 +10,26 @@ from threading import Event
 import numpy as np
 import soundfile as sf
 
+from streamer.native_stderr import NativeStderr
 from streamer.sources import InputError, SourceError, SourceStats
 from streamer.sources.resample import StreamResampler, downmix
+
+# Beyond these a header is damaged (or the file is not audio): a rate of 1 Hz would make the
+# resampler turn a few kB into hours of audio.
+MIN_RATE_HZ, MAX_RATE_HZ = 1000, 768_000
+MAX_CHANNELS = 1024
+
+
+def _check_plausible(path: Path, file: sf.SoundFile) -> None:
+    if not MIN_RATE_HZ <= file.samplerate <= MAX_RATE_HZ:
+        raise InputError(
+            f"cannot read {path} as audio (sample rate {file.samplerate} Hz is outside "
+            f"{MIN_RATE_HZ}..{MAX_RATE_HZ}; damaged header?)"
+        )
+    if not 1 <= file.channels <= MAX_CHANNELS:
+        raise InputError(
+            f"cannot read {path} as audio ({file.channels} channels; damaged header?)"
+        )
 
 
 def _open(path: Path) -> sf.SoundFile:
@@ -37,7 +55,17 @@ class FileSource:
 
     def __init__(self, path: Path | str, sample_rate_hz: int, block_ms: int, realtime: bool):
         self.path = Path(path)
-        self._file = _open(self.path)
+        # Decoders (libmpg123 above all) print to fd 2 from open to close; keep it off stderr.
+        NativeStderr.acquire()
+        try:
+            self._file = _open(self.path)
+            _check_plausible(self.path, self._file)
+        except BaseException:
+            if hasattr(self, "_file"):
+                self._file.close()
+            NativeStderr.release()
+            raise
+        self._released = False
         self.sample_rate_hz = sample_rate_hz
         self.realtime = realtime
         self.native_rate = self._file.samplerate
@@ -56,8 +84,9 @@ class FileSource:
         while not stop.is_set():
             try:
                 raw = self._file.read(self.block_frames, dtype="float32", always_2d=True)
-            except (sf.LibsndfileError, RuntimeError) as exc:
-                raise SourceError(f"error reading {self.path}: {exc}") from None
+            except (sf.LibsndfileError, RuntimeError, ValueError, TypeError) as exc:
+                reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc)
+                raise SourceError(f"error reading {self.path}: {reason}") from None
             last = len(raw) < self.block_frames
             block = resampler.process(downmix(raw), last=last)
             if len(block):
@@ -74,3 +103,6 @@ class FileSource:
 
     def close(self) -> None:
         self._file.close()
+        if not self._released:
+            self._released = True
+            NativeStderr.release()

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 import pytest
+from tools import require_module
 
 from streamer import features
 from streamer.classifier import Classifier, ModelError
@@ -89,7 +90,7 @@ def test_mismatched_feature_spec_is_refused(tmp_path: Path, fitted) -> None:
 
 
 def test_frames_model_round_trip(tmp_path: Path) -> None:
-    pytest.importorskip("torch")
+    require_module("torch", "torch")
     from training.models_torch import CNNConfig, TorchTrainer
 
     rng = np.random.default_rng(0)
