@@ -34,6 +34,11 @@ class VadGain:
     def reset(self) -> None:
         self._level_db = self.settings.floor_dbfs
 
+    def prime(self, level_dbfs: float) -> None:
+        """Start from ``level_dbfs`` as if speech at that level had just been heard (training
+        cuts a lone clip as it would be cut in the middle of a call, not at a stream's start)."""
+        self._level_db = max(float(level_dbfs), self.settings.floor_dbfs)
+
     @property
     def level_dbfs(self) -> float:
         """The tracked speech-peak level after the last frame."""

@@ -57,6 +57,9 @@ def test_tracker_attacks_at_once_releases_slowly_and_keeps_a_floor():
     assert gain.level_dbfs == -60.0
     gain.reset()
     assert gain.level_dbfs == -60.0
+    gain.prime(-25.0)  # as if speech at -25 dBFS had just been heard
+    out = gain.apply(np.full((1, 480), 10 ** (-45 / 20), np.float32))  # a quiet frame after it
+    assert 20 * np.log10(np.sqrt(np.mean(out**2))) == pytest.approx(-40.0, abs=0.05)
 
 
 def test_chunking_does_not_change_the_gains(rng):

@@ -35,7 +35,7 @@ def _segmenter_settings():
 def preparation_key() -> str:
     """Everything that shapes a prepared clip; part of the feature cache key."""
     vad, seg = _segmenter_settings()
-    return json.dumps({"vad": vars(vad), "segmenter": vars(seg), "version": 3}, sort_keys=True)
+    return json.dumps({"vad": vars(vad), "segmenter": vars(seg), "version": 4}, sort_keys=True)
 
 
 def load(path: Path, trim: bool = True) -> np.ndarray:
@@ -52,13 +52,27 @@ def cut_like_live(samples: np.ndarray) -> np.ndarray:
     energy trim, so no labelled clip is silently lost from training.
     """
     vad_settings, seg_settings = _segmenter_settings()
-    segmenter = Segmenter(vad_from_settings(SAMPLE_RATE, vad_settings), seg_settings)
+    vad = vad_from_settings(SAMPLE_RATE, vad_settings)
+    segmenter = Segmenter(vad, seg_settings)
+    if vad.gain is not None:
+        # In a call the gain stage has heard speech before this utterance; a fresh one starting
+        # at its floor would boost the clip's leading silence by up to 40 dB and cut it longer.
+        vad.gain.prime(peak_frame_dbfs(samples))
     utterances = segmenter.feed(samples) + segmenter.flush()
     if not utterances:
         return trim_silence(samples)
     start = int(round(utterances[0].start_s * SAMPLE_RATE))
     stop = int(round(utterances[-1].end_s * SAMPLE_RATE))
     return samples[start:stop].astype(np.float32)
+
+
+def peak_frame_dbfs(samples: np.ndarray) -> float:
+    """Level (dBFS) of the loudest 30 ms frame."""
+    n = len(samples) // _FRAME
+    if n == 0:
+        return -120.0
+    frames = samples[: n * _FRAME].reshape(n, _FRAME).astype(np.float64)
+    return float(10.0 * np.log10(np.max(np.mean(frames**2, axis=1)) + 1e-12))
 
 
 def trim_silence(samples: np.ndarray, top_db: float = _FALLBACK_TOP_DB) -> np.ndarray:

@@ -44,7 +44,7 @@ class RunConfig:
     model_type: str = DEFAULT_MODEL_TYPE
     feature_set: str = feature_sets.DEFAULT_FEATURE_SET
     normalise: str = "stream"  # "stream": per-corpus / per-call statistics; "global": training's
-    n_aug: int = 0
+    n_aug: int = 2
     smoke: bool = False
     cross_corpus: bool = True
     command: str = ""
