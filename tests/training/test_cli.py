@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -152,5 +153,10 @@ def test_smoke_run_writes_under_out_and_leaves_the_shipped_model_alone(
     sf.write(wav, audio, SR)
     replay = ["--input", str(wav), "--no-ui", "--csv", str(timeline), "--model", str(output)]
     assert ser_live(replay) == 0
-    assert len(timeline.read_text().splitlines()) == 1 + len(truth)
+    # A synthetic buzz may be refused by the smoke model's speech gate (fitted on 48 clips):
+    # then it is counted, not lost.
+    err = capsys.readouterr().err
+    gated = re.search(r"(\d+) non-speech segment", err)
+    rows = len(timeline.read_text().splitlines()) - 1
+    assert rows + (int(gated.group(1)) if gated else 0) == len(truth), err
     assert Classifier(output).labels == tuple(labels)
