@@ -1,15 +1,17 @@
 """Audio loading for training: any corpus file -> 16 kHz mono float32, cut like a live utterance.
 
 Both steps reuse the live code so that training sees what ser-live sees: the sources' downmix
-and soxr resampler, then the live VAD segmenter (its pre-roll, hang-over and minimum length from
-config.toml) instead of a separate trimming rule. Corpus clips carry up to a second or more of
-studio silence that a live utterance never has.
+and soxr resampler, then the live VAD segmenter (its gain staging, pre-roll, hang-over and
+minimum length from the run's settings, ``ser-train --config`` included) instead of a separate
+trimming rule. Corpus clips carry up to a second or more of studio silence that a live
+utterance never has. The settings used are recorded in the model's metadata (``segmenter``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
-from functools import lru_cache
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +19,7 @@ import soundfile as sf
 
 from streamer.features import SAMPLE_RATE
 from streamer.segmenter import Segmenter
-from streamer.settings import load_settings
+from streamer.settings import SegmenterSettings, VadSettings, load_settings
 from streamer.sources.resample import StreamResampler, downmix
 from streamer.vad import vad_from_settings
 
@@ -26,34 +28,46 @@ _FALLBACK_MARGIN_S = 0.3
 _FRAME = 480  # 30 ms at 16 kHz
 
 
-@lru_cache(maxsize=1)
-def _segmenter_settings():
+@dataclass(frozen=True)
+class Preparation:
+    """The live settings a clip is cut with (the ``[vad]`` and ``[segmenter]`` sections)."""
+
+    vad: VadSettings
+    segmenter: SegmenterSettings
+
+    def to_dict(self) -> dict:
+        return {
+            "vad": dataclasses.asdict(self.vad),
+            "segmenter": dataclasses.asdict(self.segmenter),
+        }
+
+
+def default_preparation() -> Preparation:
+    """The shipped config.toml's settings (for tools run without a command line's settings)."""
     settings = load_settings()
-    return settings.vad, settings.segmenter
+    return Preparation(settings.vad, settings.segmenter)
 
 
-def preparation_key() -> str:
+def preparation_key(prep: Preparation) -> str:
     """Everything that shapes a prepared clip; part of the feature cache key."""
-    vad, seg = _segmenter_settings()
-    return json.dumps({"vad": vars(vad), "segmenter": vars(seg), "version": 4}, sort_keys=True)
+    return json.dumps({**prep.to_dict(), "version": 4}, sort_keys=True)
 
 
-def load(path: Path, trim: bool = True) -> np.ndarray:
+def load(path: Path, prep: Preparation, trim: bool = True) -> np.ndarray:
     samples, rate = sf.read(str(path), dtype="float32", always_2d=True)
     mono = StreamResampler(int(rate), SAMPLE_RATE).process(downmix(samples), last=True)
     mono = np.ascontiguousarray(mono, dtype=np.float32)
-    return cut_like_live(mono) if trim else mono
+    return cut_like_live(mono, prep) if trim else mono
 
 
-def cut_like_live(samples: np.ndarray) -> np.ndarray:
+def cut_like_live(samples: np.ndarray, prep: Preparation) -> np.ndarray:
     """From the first live utterance's start to the last one's end, as the segmenter cuts them.
 
     A clip in which the VAD hears nothing (e.g. a whispered or very quiet take) falls back to an
     energy trim, so no labelled clip is silently lost from training.
     """
-    vad_settings, seg_settings = _segmenter_settings()
-    vad = vad_from_settings(SAMPLE_RATE, vad_settings)
-    segmenter = Segmenter(vad, seg_settings)
+    vad = vad_from_settings(SAMPLE_RATE, prep.vad)
+    segmenter = Segmenter(vad, prep.segmenter)
     if vad.gain is not None:
         # In a call the gain stage has heard speech before this utterance; a fresh one starting
         # at its floor would boost the clip's leading silence by up to 40 dB and cut it longer.

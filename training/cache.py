@@ -32,6 +32,7 @@ class Job:
     variant: int = 0  # 0 = the clip as recorded, k > 0 = k-th augmented copy
     seed: int = 0
     babble: tuple[Path, ...] = ()
+    prep: audio.Preparation | None = None  # how clips are cut (default: config.toml's)
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,12 @@ def _file_id(path: Path) -> str:
 
 
 def job_key(job: Job) -> str:
-    parts = [features.feature_spec(), audio.preparation_key(), _file_id(job.path), str(job.variant)]
+    parts = [
+        features.feature_spec(),
+        audio.preparation_key(_prep(job)),
+        _file_id(job.path),
+        str(job.variant),
+    ]
     if job.variant:
         parts += [AUGMENT_VERSION, str(job.seed)] + [_file_id(p) for p in job.babble]
     return hashlib.sha1("\n".join(parts).encode()).hexdigest()
@@ -61,13 +67,18 @@ def cache_path(cache_dir: Path, job: Job) -> Path:
     return cache_dir / spec_digest() / key[:2] / f"{key}.npz"
 
 
+def _prep(job: Job) -> audio.Preparation:
+    return job.prep if job.prep is not None else audio.default_preparation()
+
+
 def job_audio(job: Job) -> np.ndarray:
     """The samples a job stands for: the trimmed clip, or a deterministic augmented copy."""
-    samples = audio.load(job.path)
+    prep = _prep(job)
+    samples = audio.load(job.path, prep)
     if job.variant == 0:
         return samples
     rng = np.random.default_rng([job.seed, job.variant, zlib.crc32(str(job.path.name).encode())])
-    return augment(samples, rng, lambda: [audio.load(p) for p in job.babble])
+    return augment(samples, rng, lambda: [audio.load(p, prep) for p in job.babble])
 
 
 def compute(job: Job) -> tuple[np.ndarray, np.ndarray]:

@@ -28,7 +28,10 @@ def main(argv: list[str] | None = None) -> int:
     chosen = [clips[i] for i in order]
     scores = robustness.call_scores(
         args.model,
-        [audio.load(c.path, trim=False) for c in chosen],
+        [
+            audio.load(c.path, audio.Preparation(settings.vad, settings.segmenter), trim=False)
+            for c in chosen
+        ],
         [c.label for c in chosen],
         settings.vad,
         settings.segmenter,

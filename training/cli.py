@@ -196,6 +196,7 @@ def main(argv: list[str] | None = None) -> int:
         from threadpoolctl import threadpool_limits
 
         from training import card
+        from training.audio import Preparation
         from training.corpora import CorpusError
         from training.evaluate import EvaluationError
         from training.run import RunConfig, run
@@ -206,6 +207,7 @@ def main(argv: list[str] | None = None) -> int:
         print(choice.note)
 
     cfg = RunConfig(
+        prep=Preparation(settings.vad, settings.segmenter),  # --config reaches the clip cuts
         data_dir=data_dir,
         corpora=list(t.corpora),
         folds=t.folds,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from training import cache, evaluate
+from training import audio, cache, evaluate
 from training.corpora import Clip, labels_in
 
 
@@ -74,11 +74,12 @@ def build(
     labels: tuple[str, ...] | None = None,
     show_progress: bool = True,
     workers: int = 2,
+    prep: audio.Preparation | None = None,
 ) -> Dataset:
     clips = list(clips)
     labels = labels or labels_in(clips)
     fold = evaluate.speaker_folds(clips, n_folds, seed)
-    jobs = [cache.Job(c.path) for c in clips]
+    jobs = [cache.Job(c.path, prep=prep) for c in clips]
     base = cache.extract_jobs(
         jobs,
         cache_dir,
@@ -93,7 +94,7 @@ def build(
     for i, clip in enumerate(clips):
         sources = tuple(clips[j].path for j in evaluate.babble_sources(clips, fold, i, seed))
         for k in range(1, n_aug + 1):
-            aug_jobs.append(cache.Job(clip.path, variant=k, seed=seed, babble=sources))
+            aug_jobs.append(cache.Job(clip.path, variant=k, seed=seed, babble=sources, prep=prep))
             parents.append(i)
             variants.append(k)
     if aug_jobs:

@@ -43,6 +43,9 @@ class RunConfig:
     cache_dir: Path | None
     model_type: str = DEFAULT_MODEL_TYPE
     feature_set: str = feature_sets.DEFAULT_FEATURE_SET
+    prep: Any = (
+        None  # training.audio.Preparation: the [vad]/[segmenter] settings clips are cut with
+    )
     normalise: str = "stream"  # "stream": per-corpus / per-call statistics; "global": training's
     n_aug: int = 2
     smoke: bool = False
@@ -132,7 +135,7 @@ def _recipe(cfg: RunConfig, clips: list[Clip], input_kind: str) -> streams.Strea
     rng = np.random.default_rng(cfg.seed)
     n = min(len(clips), 12 if cfg.smoke else LEVEL_CLIPS)
     chosen = [clips[i] for i in sorted(rng.choice(len(clips), size=n, replace=False))]
-    coef = streams.level_coefficients([audio.load(c.path) for c in chosen])
+    coef = streams.level_coefficients([audio.load(c.path, cfg.prep) for c in chosen])
     return streams.StreamRecipe(
         columns=feature_sets.columns(cfg.feature_set),
         level_coef=coef,
@@ -205,6 +208,10 @@ def _pooled_temperature(cross: list[CrossCorpus]) -> float:
 
 def run(cfg: RunConfig, log: Callable[[str], None] = print) -> RunReport:
     start = time.perf_counter()
+    if cfg.prep is None:
+        from training.audio import default_preparation
+
+        cfg.prep = default_preparation()
     trainer = make_trainer(cfg.model_type, cfg.seed, cfg.smoke, cfg.threads)
     want_frames = trainer.input_kind == "frames"
     folds = min(cfg.folds, 3) if cfg.smoke else cfg.folds
@@ -220,6 +227,7 @@ def run(cfg: RunConfig, log: Callable[[str], None] = print) -> RunReport:
             want_frames,
             show_progress=cfg.show_progress,
             workers=cfg.workers,
+            prep=cfg.prep,
         )
 
     per_corpus = {c: _read(cfg, c) for c in cfg.corpora}
@@ -329,6 +337,7 @@ def run(cfg: RunConfig, log: Callable[[str], None] = print) -> RunReport:
         },
         model_type=trainer.name,
         feature_set=cfg.feature_set,
+        segmenter=cfg.prep.to_dict(),
         corpora="+".join(cfg.corpora),
         seed=str(cfg.seed),
         n_clips=str(len(ds.clips)),
@@ -345,7 +354,7 @@ def run(cfg: RunConfig, log: Callable[[str], None] = print) -> RunReport:
         from training import robustness
 
         settings = load_settings()
-        vad, seg = settings.vad, settings.segmenter
+        vad, seg = cfg.prep.vad, cfg.prep.segmenter
         threshold = uncertain if uncertain is not None else settings.ui.uncertain_below
         non_speech = robustness.non_speech_rows(
             cfg.output, vad, seg, threshold, seconds=5.0 if cfg.smoke else 20.0
@@ -470,7 +479,9 @@ def _gain_flips(
     rng = np.random.default_rng(cfg.seed)
     n = min(len(test_clips), 12 if cfg.smoke else CALL_CLIPS)
     chosen = [test_clips[i] for i in sorted(rng.choice(len(test_clips), size=n, replace=False))]
-    call = robustness.long_call([audio.load(c.path, trim=False) for c in chosen], cfg.seed)
+    call = robustness.long_call(
+        [audio.load(c.path, cfg.prep, trim=False) for c in chosen], cfg.seed
+    )
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "loco.onnx"
         model = export.finish(

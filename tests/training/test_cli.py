@@ -79,9 +79,7 @@ def _without_training_extras(*args: str) -> subprocess.CompletedProcess:
     """ser-train in a fresh interpreter in which the training extras cannot be imported."""
     blocked = "; ".join(f"sys.modules[{name!r}] = None" for name in TRAINING_MODULES)
     code = f"import sys; {blocked}; from training.cli import main; sys.exit(main({list(args)!r}))"
-    return subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
-    )
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
 
 
 def test_help_works_without_the_training_extra() -> None:
@@ -120,7 +118,18 @@ def test_smoke_run_writes_under_out_and_leaves_the_shipped_model_alone(
     shipped = PROJECT_ROOT / "models"
     before = {p.name: _digest(p) for p in shipped.iterdir() if p.is_file()}
     monkeypatch.chdir(tmp_path)
-    args = ["--data-dir", str(ravdess_dir.parent), "--smoke", "--quiet", "--corpora", "ravdess"]
+    # --config reaches the clip cuts, and the model records the settings it was cut with.
+    (tmp_path / "cuts.toml").write_text("[segmenter]\nhangover_ms = 270\n", encoding="utf-8")
+    args = [
+        "--data-dir",
+        str(ravdess_dir.parent),
+        "--smoke",
+        "--quiet",
+        "--corpora",
+        "ravdess",
+        "--config",
+        str(tmp_path / "cuts.toml"),
+    ]
     code = cli.main(args)
     out = capsys.readouterr().out
     assert code == 0
@@ -129,6 +138,7 @@ def test_smoke_run_writes_under_out_and_leaves_the_shipped_model_alone(
     output = tmp_path / "out" / "smoke" / "ser-smoke.onnx"
     meta = {p.key: p.value for p in onnx.load(str(output)).metadata_props}
     assert meta["smoke"] == "true" and meta["folds"] == "3"
+    assert json.loads(meta["segmenter"])["segmenter"]["hangover_ms"] == 270
     labels = json.loads(meta["labels"])
     assert labels[0] == "neutral" and len(labels) == 8
 

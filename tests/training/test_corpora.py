@@ -174,11 +174,13 @@ def test_audio_is_resampled_to_16k_mono_and_cut_like_a_live_utterance(tmp_path: 
     stereo = np.stack([np.concatenate([quiet, speech, quiet])] * 2, axis=1)
     path = tmp_path / "x.wav"
     sf.write(path, stereo, rate)
-    samples = audio.load(path)
+    samples = audio.load(path, audio.default_preparation())
     assert samples.dtype == np.float32 and samples.ndim == 1
     # The live segmenter's cut: 0.3 s pre-roll, the speech, and webrtcvad's short tail.
     assert (0.3 + 1.0 - 0.07) * 16000 <= len(samples) <= (0.3 + 1.0 + 0.15) * 16000
-    assert len(audio.load(path, trim=False)) == pytest.approx(3 * 16000, abs=2)
+    assert len(audio.load(path, audio.default_preparation(), trim=False)) == pytest.approx(
+        3 * 16000, abs=2
+    )
 
 
 def test_clip_too_short_for_the_segmenter_falls_back_to_an_energy_trim(tmp_path: Path) -> None:
@@ -186,5 +188,5 @@ def test_clip_too_short_for_the_segmenter_falls_back_to_an_energy_trim(tmp_path:
     # clip is still labelled data, so it is cut by energy instead (0.3 s margin each side).
     quiet = np.zeros(16000, np.float32)
     clip = np.concatenate([quiet, vowel(0.25), quiet])
-    trimmed = audio.cut_like_live(clip)
+    trimmed = audio.cut_like_live(clip, audio.default_preparation())
     assert (0.25 + 2 * 0.3 - 0.06) * 16000 <= len(trimmed) <= (0.25 + 2 * 0.3 + 0.06) * 16000

@@ -60,7 +60,10 @@ def test_hears_its_training_corpora_well_above_chance(data_dir: Path, settings, 
     chosen = [basic[i] for i in rng.permutation(len(basic))[:48]]
     scores = robustness.call_scores(
         SHIPPED,
-        [audio.load(c.path, trim=False) for c in chosen],
+        [
+            audio.load(c.path, audio.Preparation(settings.vad, settings.segmenter), trim=False)
+            for c in chosen
+        ],
         [c.label for c in chosen],
         settings.vad,
         settings.segmenter,
