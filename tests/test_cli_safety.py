@@ -102,14 +102,21 @@ def test_screenshot_into_a_directory_is_refused_before_the_run(tmp_path, call, l
 # --- signals and a closed stdout ---------------------------------------------------------
 
 
-def test_sighup_stops_like_sigterm(tmp_path, call, linear_model):
+def test_sighup_stops_like_sigterm(tmp_path, linear_model):
+    # A long second utterance (2.1-8.1 s): the signal lands inside it even on a loaded machine.
+    audio, truth = speech_and_silence(
+        [("silence", 0.4), ("speech", 1.0), ("silence", 0.7), ("speech", 6.0), ("silence", 0.6)]
+    )
+    assert len(truth) == UTTERANCES
+    call = tmp_path / "long.wav"
+    sf.write(call, audio, SR)
     out = tmp_path / "t.csv"
     args = ["--input", call, "--no-ui", "--realtime", "--csv", out, "--model", linear_model]
     process = start_cli(*args)
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline and not (out.exists() and len(rows(out)) >= 1):
         time.sleep(0.05)
-    time.sleep(0.9)  # first row ~1.7 s in; now ~2.6 s: inside the second utterance (2.1-3.0 s)
+    time.sleep(0.9)  # first row ~1.7 s in; now ~2.6 s: inside the second utterance (2.1-8.1 s)
     process.send_signal(signal.SIGHUP)
     stdout, stderr = process.communicate(timeout=20)
     assert process.returncode == 0, stderr
