@@ -36,8 +36,20 @@ def cli(*args) -> list[str]:
     return [sys.executable, "-m", "streamer.cli", *map(str, args)]
 
 
+def _default_hangup() -> None:
+    # Under nohup (or a CI harness that ignores SIGHUP) the child would inherit SIG_IGN, and
+    # ser-live rightly keeps an ignored SIGHUP ignored; these tests want a terminal's default.
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+
+
 def start_cli(*args) -> subprocess.Popen:
-    return subprocess.Popen(cli(*args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        cli(*args),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=_default_hangup,
+    )
 
 
 def run_cli(*args, timeout=120, **kwargs) -> subprocess.CompletedProcess:
