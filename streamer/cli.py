@@ -14,13 +14,12 @@ from typing import Any
 from streamer.classifier import Classifier, ModelError
 from streamer.pipeline import Pipeline
 from streamer.runner import InputLost, RunSummary, run
-from streamer.segmenter import Segmenter
+from streamer.session import build_pipeline, open_file
 from streamer.settings import Settings, SettingsError, load_settings
 from streamer.sinks.console_lines import LineSink
 from streamer.sinks.csv_log import CsvSink
 from streamer.sinks.jsonl_log import JsonlSink
 from streamer.sources import InputError, SourceError
-from streamer.vad import FrameVad
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
@@ -134,16 +133,13 @@ def stop_on_signals(stop: threading.Event) -> Iterator[None]:
 
 
 def make_source(args: argparse.Namespace, settings: Settings, show_ui: bool) -> Any:
-    audio = settings.audio
     if args.input is not None:
-        from streamer.sources.file import FileSource
-
         pace = settings.replay.pace
         realtime = pace == "realtime" or (pace == "auto" and show_ui)
-        return FileSource(args.input, audio.sample_rate_hz, audio.block_ms, realtime=realtime)
+        return open_file(args.input, settings, realtime)
     from streamer.sources.mic import MicSource
 
-    return MicSource(args.device, audio)
+    return MicSource(args.device, settings.audio)
 
 
 def execute(args: argparse.Namespace) -> RunSummary:
@@ -151,10 +147,7 @@ def execute(args: argparse.Namespace) -> RunSummary:
     show_ui = not args.no_ui and sys.stdout.isatty()
     classifier = Classifier(settings.model.path)  # first: a bad model never opens the microphone
     source = make_source(args, settings, show_ui)
-    vad = FrameVad(
-        settings.audio.sample_rate_hz, settings.vad.frame_ms, settings.vad.aggressiveness
-    )
-    pipeline = Pipeline(Segmenter(vad, settings.segmenter), classifier)
+    pipeline = build_pipeline(settings, classifier, source)
     sinks: list[Any] = []
     stop = threading.Event()
     try:  # a sink that cannot be opened still closes the source

@@ -14,8 +14,6 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
 from streamer.pipeline import Pipeline
 from streamer.results import Prediction
 from streamer.sinks import Sink
@@ -57,13 +55,6 @@ class InputLost(SourceError):
     def __init__(self, message: str, summary: RunSummary) -> None:
         super().__init__(message)
         self.summary = summary
-
-
-def latency_stats(latencies: Sequence[float]) -> tuple[float | None, float | None]:
-    if not latencies:
-        return None, None
-    values = np.asarray(latencies)
-    return float(np.median(values)), float(np.percentile(values, 95))
 
 
 def run(
@@ -114,7 +105,6 @@ def run(
         if timer is not None:
             timer.cancel()
     snap = pipeline.snapshot()
-    median, p95 = latency_stats(snap.latencies_ms)
     if failure is not None:
         ended_by = "input failure"
     elif timed_out.is_set():
@@ -128,8 +118,8 @@ def run(
         overruns=source.stats.overruns,
         dropped_s=source.stats.dropped_s,
         device_overflows=source.stats.device_overflows,
-        latency_median_ms=median,
-        latency_p95_ms=p95,
+        latency_median_ms=snap.latency_median_ms,
+        latency_p95_ms=snap.latency_p95_ms,
         ended_by=ended_by,
     )
     if failure is not None:

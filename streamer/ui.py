@@ -30,7 +30,6 @@ from rich.text import Text
 from streamer.emotions import UNCERTAIN, colour_of, shown_label, trend
 from streamer.pipeline import Snapshot
 from streamer.results import Prediction
-from streamer.runner import latency_stats
 from streamer.settings import UiSettings
 from streamer.sources import SourceStats
 from streamer.widgets import (
@@ -80,7 +79,7 @@ def _status(snapshot: Snapshot, stats: SourceStats, info: ViewInfo, elapsed_s: f
         (f"  audio {clock(snapshot.position_s, tenths=True)}", "grey70"),
     )
     grid.add_row(vad, level_meter(snapshot.level_dbfs), times)
-    median, p95 = latency_stats(snapshot.latencies_ms)
+    median, p95 = snapshot.latency_median_ms, snapshot.latency_p95_ms
     latency = f"latency {median:.0f} ms · p95 {p95:.0f} ms" if median is not None else "latency -"
     trouble = stats.overruns or stats.device_overflows
     overruns = Text(
