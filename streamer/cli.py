@@ -19,6 +19,7 @@ from streamer.settings import Settings, SettingsError, load_settings
 from streamer.sinks.console_lines import LineSink
 from streamer.sinks.csv_log import CsvSink
 from streamer.sinks.jsonl_log import JsonlSink
+from streamer.sinks.totals import Totals
 from streamer.sources import InputError, SourceError
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
@@ -148,7 +149,8 @@ def execute(args: argparse.Namespace) -> RunSummary:
     classifier = Classifier(settings.model.path)  # first: a bad model never opens the microphone
     source = make_source(args, settings, show_ui)
     pipeline = build_pipeline(settings, classifier, source)
-    sinks: list[Any] = []
+    totals = Totals(settings.ui.uncertain_below)  # the live view's share over the whole run
+    sinks: list[Any] = [totals]
     stop = threading.Event()
     try:  # a sink that cannot be opened still closes the source
         if args.csv is not None:
@@ -159,14 +161,14 @@ def execute(args: argparse.Namespace) -> RunSummary:
             sinks.append(LineSink(settings.ui.uncertain_below))
         with stop_on_signals(stop):
             if show_ui:
-                summary = _run_with_ui(source, pipeline, sinks, stop, settings, args)
+                summary = _run_with_ui(source, pipeline, sinks, stop, settings, args, totals)
             else:
                 print(f"ser-live: {source.description}", file=sys.stderr)
                 summary = run(
                     source, pipeline, sinks, stop, settings.segmenter.flush_on_stop, args.duration
                 )
         if args.screenshot is not None:
-            save_last_frame(args.screenshot, pipeline, source, settings, summary.wall_s)
+            save_last_frame(args.screenshot, pipeline, source, settings, summary.wall_s, totals)
     finally:
         source.close()
         for sink in sinks:
@@ -181,13 +183,14 @@ def _run_with_ui(
     stop: threading.Event,
     settings: Settings,
     args: argparse.Namespace,
+    totals: Totals,
 ) -> RunSummary:
     from rich.live import Live
 
     from streamer.ui import ViewInfo, view_factory
 
     info = ViewInfo.from_settings(source.description, pipeline.labels, settings.ui)
-    view = view_factory(pipeline.snapshot, source.stats, info)
+    view = view_factory(pipeline.snapshot, source.stats, info, totals=totals)
     with Live(
         get_renderable=view,
         refresh_per_second=settings.ui.refresh_hz,
@@ -198,7 +201,12 @@ def _run_with_ui(
 
 
 def save_last_frame(
-    path: Path, pipeline: Pipeline, source: Any, settings: Settings, elapsed_s: float
+    path: Path,
+    pipeline: Pipeline,
+    source: Any,
+    settings: Settings,
+    elapsed_s: float,
+    totals: Totals | None = None,
 ) -> None:
     """The live view's final frame as an SVG (also after a --no-ui run, e.g. for the README)."""
     import shutil
@@ -207,7 +215,7 @@ def save_last_frame(
 
     info = ViewInfo.from_settings(source.description, pipeline.labels, settings.ui)
     columns, rows = shutil.get_terminal_size((100, 40))
-    frame = render(pipeline.snapshot(), source.stats, info, elapsed_s)
+    frame = render(pipeline.snapshot(), source.stats, info, elapsed_s, totals)
     save_screenshot(frame, path, width=columns, height=rows)
 
 
