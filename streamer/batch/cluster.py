@@ -39,7 +39,7 @@ def run_dask(
         futures = client.map(run_one, list(recordings), spec=spec, pure=False, retries=1)
         owner = dict(zip(futures, recordings, strict=True))
         seen = set()
-        for future in as_completed(futures):
+        for future in as_completed(futures, loop=client.loop):
             seen.add(future.key)
             yield _result(future, owner[future], spec)
             if stop.is_set():

@@ -1,0 +1,46 @@
+"""A small generated call archive for the ser-batch tests: nested folders, several formats, a
+broken and an empty file, and a file that is not audio (which a folder search passes over)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+from synth import speech_and_silence
+
+
+def call(seed: int, seconds: float = 4.0) -> np.ndarray:
+    """Speech-like bursts with pauses, about ``seconds`` long, different for every seed."""
+    rng = np.random.default_rng(seed)
+    pattern, total = [], 0.0
+    while total < seconds:
+        pause, speech = float(rng.uniform(0.4, 1.2)), float(rng.uniform(0.8, 2.5))
+        pattern += [("silence", pause), ("speech", speech)]
+        total += pause + speech
+    audio, _ = speech_and_silence(pattern + [("silence", 0.5)])
+    return audio
+
+
+def make_archive(root: Path, calls: int = 6, seconds: float = 4.0) -> list[Path]:
+    """Write ``calls`` recordings under ``root`` (half in a subfolder, one as 44.1 kHz stereo
+    FLAC) plus broken.wav, empty.wav and notes.txt; returns the good recordings."""
+    good = []
+    for i in range(calls):
+        folder = root / ("2026-11" if i % 2 else "") / ("week2" if i % 4 == 3 else "")
+        folder.mkdir(parents=True, exist_ok=True)
+        audio = call(seed=100 + i, seconds=seconds)
+        if i == 1:
+            from scipy.signal import resample_poly
+
+            stereo = np.repeat(resample_poly(audio, 441, 160)[:, None], 2, axis=1)
+            path = folder / f"call{i}.flac"
+            sf.write(path, stereo, 44100, subtype="PCM_16")
+        else:
+            path = folder / f"call{i}.wav"
+            sf.write(path, audio, 16000, subtype="PCM_16")
+        good.append(path)
+    (root / "broken.wav").write_bytes(b"RIFF\x24\x00\x00\x00WAVEfmt truncated")
+    (root / "empty.wav").write_bytes(b"")
+    (root / "notes.txt").write_text("not audio\n")
+    return good
