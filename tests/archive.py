@@ -3,6 +3,9 @@ broken and an empty file, and a file that is not audio (which a folder search pa
 
 from __future__ import annotations
 
+import csv
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -44,3 +47,19 @@ def make_archive(root: Path, calls: int = 6, seconds: float = 4.0) -> list[Path]
     (root / "empty.wav").write_bytes(b"")
     (root / "notes.txt").write_text("not audio\n")
     return good
+
+
+def ser_batch(*args: object, timeout: float = 120) -> subprocess.CompletedProcess:
+    """Run the ser-batch command (not on a terminal: progress comes as plain lines)."""
+    return subprocess.run(
+        [sys.executable, "-m", "streamer.batch.cli", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def read_calls(out: Path) -> dict[str, dict[str, str]]:
+    """calls.csv rows by file name."""
+    with open(out / "calls.csv", newline="") as handle:
+        return {Path(row["path"]).name: row for row in csv.DictReader(handle)}

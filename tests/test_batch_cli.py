@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import soundfile as sf
-from archive import make_archive
+from archive import make_archive, read_calls, ser_batch
 
 from streamer.batch.cli import main as batch_main
 from streamer.cli import main as live_main
@@ -19,35 +19,12 @@ from streamer.cli import main as live_main
 CALLS = 6
 
 
-def ser_batch(*args, timeout=120):
-    return subprocess.run(
-        [sys.executable, "-m", "streamer.batch.cli", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-
-
-def read_calls(out: Path) -> dict[str, dict[str, str]]:
-    with open(out / "calls.csv", newline="") as handle:
-        return {Path(row["path"]).name: row for row in csv.DictReader(handle)}
-
-
 def mtimes(folder: Path) -> dict[Path, int]:
     return {p: p.stat().st_mtime_ns for p in folder.rglob("*") if p.is_file()}
 
 
-@pytest.fixture(scope="module")
-def archive(tmp_path_factory):
-    root = tmp_path_factory.mktemp("archive")
-    good = make_archive(root / "calls", calls=CALLS)
-    out = root / "reviewed"
-    result = ser_batch(root / "calls", "--out", out, "--workers", 2, "--jsonl")
-    return root / "calls", good, out, result
-
-
-def test_every_csv_equals_the_one_ser_live_writes(archive, tmp_path):
-    calls, good, out, result = archive
+def test_every_csv_equals_the_one_ser_live_writes(batch_archive, tmp_path):
+    calls, good, out, result = batch_archive
     for path in good:
         reference = tmp_path / f"{path.name}.csv"
         code = live_main(["--input", str(path), "--no-ui", "--fast", "--csv", str(reference)])
@@ -57,8 +34,8 @@ def test_every_csv_equals_the_one_ser_live_writes(archive, tmp_path):
         assert produced.with_suffix(".jsonl").is_file()
 
 
-def test_calls_csv_has_a_row_per_input_and_failures_say_why(archive):
-    calls, good, out, result = archive
+def test_calls_csv_has_a_row_per_input_and_failures_say_why(batch_archive):
+    calls, good, out, result = batch_archive
     rows = read_calls(out)
     assert len(rows) == CALLS + 2  # notes.txt is not audio and not an input
     assert rows["empty.wav"]["status"] == "error"
@@ -81,16 +58,16 @@ def test_calls_csv_has_a_row_per_input_and_failures_say_why(archive):
         assert float(row["processing_s"]) > 0
 
 
-def test_failures_make_exit_1_and_are_counted(archive):
-    *_, result = archive
+def test_failures_make_exit_1_and_are_counted(batch_archive):
+    *_, result = batch_archive
     assert result.returncode == 1, result.stderr
     assert f"2 of {CALLS + 2} recordings failed" in result.stderr
     assert "Traceback" not in result.stderr
-    assert not any(p.name.startswith(".") for p in archive[2].rglob("*"))  # no temporary left
+    assert not any(p.name.startswith(".") for p in batch_archive[2].rglob("*"))  # no temporary left
 
 
-def test_a_rerun_rewrites_nothing_and_a_changed_input_is_redone(archive, tmp_path):
-    calls, good, out, _ = archive
+def test_a_rerun_rewrites_nothing_and_a_changed_input_is_redone(batch_archive, tmp_path):
+    calls, good, out, _ = batch_archive
     before = mtimes(out)
     again = ser_batch(calls, "--out", out, "--workers", 2, "--jsonl")
     assert again.returncode == 1
@@ -110,8 +87,8 @@ def test_a_rerun_rewrites_nothing_and_a_changed_input_is_redone(archive, tmp_pat
     assert {p.name for p in changed} >= {target.name, "calls.csv"}
 
 
-def test_retry_failed_tries_the_broken_files_again(archive, tmp_path):
-    calls, good, out, _ = archive
+def test_retry_failed_tries_the_broken_files_again(batch_archive, tmp_path):
+    calls, good, out, _ = batch_archive
     copy_out = tmp_path / "reviewed"
     shutil.copytree(out, copy_out)
     before = mtimes(copy_out)
@@ -125,7 +102,7 @@ def test_retry_failed_tries_the_broken_files_again(archive, tmp_path):
 
 def test_ctrl_c_keeps_finished_recordings_and_a_rerun_finishes(tmp_path):
     calls = tmp_path / "calls"
-    make_archive(calls, calls=8, seconds=30.0)
+    make_archive(calls, calls=6, seconds=25.0)
     out = tmp_path / "out"
     command = [
         sys.executable,
@@ -148,14 +125,14 @@ def test_ctrl_c_keeps_finished_recordings_and_a_rerun_finishes(tmp_path):
     assert process.returncode == 130, stderr
     assert "run the same command again to resume" in stderr
     rows = read_calls(out)
-    assert 1 <= len(rows) < 10
+    assert 1 <= len(rows) < 8
     for row in rows.values():  # every recording with a row is whole on disk
         if row["status"] == "ok":
             assert (out / row["output"]).is_file()
     assert not [p for p in out.rglob(".*")]
     finished = ser_batch(calls, "--out", out)
     assert finished.returncode == 1
-    assert len(read_calls(out)) == 10
+    assert len(read_calls(out)) == 8
 
 
 @pytest.mark.parametrize(

@@ -66,6 +66,13 @@ def build_parser() -> argparse.ArgumentParser:
     engine.add_argument(
         "--scheduler", metavar="ADDRESS", help="run on this Dask scheduler (tcp://host:8786)"
     )
+    parser.add_argument(
+        "--scheduler-timeout",
+        type=float,
+        default=15.0,
+        metavar="SECONDS",
+        help="give up connecting to the Dask scheduler after this long",
+    )
     parser.add_argument("--model", type=Path, help="ONNX model (default: model.path in the config)")
     parser.add_argument("--config", type=Path, help="a config file layered over the defaults")
     parser.add_argument(
@@ -179,7 +186,7 @@ def _process(
     tally = Tally(total=len(todo), total_audio_s=sum(seconds.values()))
     stop = threading.Event()
     if args.scheduler:
-        results = run_dask(args.scheduler, todo, spec, stop)
+        results = run_dask(args.scheduler, todo, spec, stop, args.scheduler_timeout)
     else:
         results = run_local(todo, spec, min(args.workers, len(todo)), stop)
     with stop_on_signals(stop), progress_for(tally) as progress:

@@ -23,7 +23,11 @@ class ClusterError(RuntimeError):
 
 
 def run_dask(
-    address: str, recordings: Sequence[Recording], spec: JobSpec, stop: threading.Event
+    address: str,
+    recordings: Sequence[Recording],
+    spec: JobSpec,
+    stop: threading.Event,
+    connect_timeout_s: float = 15.0,
 ) -> Iterator[CallResult]:
     """Results as recordings finish on the cluster; after ``stop`` no new recording starts."""
     try:
@@ -31,7 +35,7 @@ def run_dask(
     except ImportError:
         raise ClusterError(NEEDS_DISTRIBUTED) from None
     try:
-        client = Client(address, timeout="15s", set_as_default=False)
+        client = Client(address, timeout=f"{connect_timeout_s}s", set_as_default=False)
     except (OSError, TimeoutError) as exc:
         raise ClusterError(f"cannot reach the Dask scheduler at {address} ({exc})") from None
     try:
