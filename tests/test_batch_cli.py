@@ -135,6 +135,16 @@ def test_ctrl_c_keeps_finished_recordings_and_a_rerun_finishes(tmp_path):
     assert len(read_calls(out)) == 8
 
 
+def test_reports_are_drawn_from_each_timeline(tmp_path):
+    calls = tmp_path / "calls"
+    good = make_archive(calls, calls=1)
+    result = ser_batch(calls, "--out", tmp_path / "out", "--workers", 1, "--report", "html")
+    assert result.returncode == 1, result.stderr  # broken.wav and empty.wav
+    page = (tmp_path / "out" / f"{good[0].name}.report.html").read_text()
+    assert "<img" in page and f"{good[0].name}.csv" in page
+    assert ".part" not in page
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
