@@ -22,6 +22,8 @@ from streamer.results import Prediction, Utterance
 from streamer.segmenter import Segmenter
 from streamer.stats import QuantileCounter
 
+LEVEL_WINDOW_S = 0.03  # the input level shown is the RMS of the newest 30 ms
+
 
 class Model(Protocol):
     labels: tuple[str, ...]
@@ -84,8 +86,8 @@ class Pipeline:
         arrived = self._clock()
         self._samples_in += len(block)
         self._arrivals.append((self._samples_in, arrived))
-        if len(block):  # the level of the newest frame, whatever the block size
-            tail = block[-self.segmenter.frame_len :]
+        if len(block):  # the level of the newest 30 ms, whatever the block size
+            tail = block[-round(LEVEL_WINDOW_S * self.sample_rate_hz) :]
             rms = float(np.sqrt(np.mean(np.square(tail, dtype=np.float64))))
             self._level_dbfs = 20 * math.log10(rms) if rms > 1e-7 else -140.0
         predictions = [self._classify(u) for u in self.segmenter.feed(block)]
