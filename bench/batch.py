@@ -28,6 +28,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import argparse  # noqa: E402
 import platform  # noqa: E402
+import resource  # noqa: E402
 import shutil  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
@@ -100,7 +101,8 @@ def write_archive(folder: Path, calls: int, call_s: float, seed: int = 7) -> flo
     return total
 
 
-def time_ser_batch(archive: Path, out: Path, workers: int) -> float:
+def time_ser_batch(archive: Path, out: Path, workers: int) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of ser-batch and its workers) for one run over the archive."""
     command = [
         sys.executable,
         "-m",
@@ -111,12 +113,15 @@ def time_ser_batch(archive: Path, out: Path, workers: int) -> float:
         "--workers",
         str(workers),
     ]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
     elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if result.returncode != 0:
         sys.exit(f"bench: ser-batch failed ({result.returncode}): {result.stderr.strip()[-500:]}")
-    return elapsed
+    return elapsed, cpu
 
 
 def time_opensmile(archive: Path, budget_s: float) -> tuple[float, float] | None:
@@ -139,6 +144,16 @@ def time_opensmile(archive: Path, budget_s: float) -> tuple[float, float] | None
     return audio_s, time.perf_counter() - started
 
 
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.machine()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="tiny run for a smoke test")
@@ -152,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         args.calls, args.call_s, args.opensmile_budget_s = 2, 20.0, 1.0
     print(
-        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"machine: {cpu_model()}, {os.cpu_count()} cores, "
         f"load average {os.getloadavg()[0]:.2f}, Python {platform.python_version()}"
     )
     with tempfile.TemporaryDirectory(prefix="ser-bench-") as tmp:
@@ -161,11 +176,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"archive: {args.calls} recordings, {audio_s / 3600:.2f} h of audio")
         rates = {}
         for workers in (1, 2):
-            wall = time_ser_batch(archive, Path(tmp) / f"out{workers}", workers)
+            wall, cpu = time_ser_batch(archive, Path(tmp) / f"out{workers}", workers)
             rates[workers] = audio_s / wall
             print(
                 f"ser_batch_{workers}_worker{'s' if workers > 1 else ''}: {wall:.1f} s wall, "
-                f"{rates[workers]:,.0f} h/h"
+                f"{rates[workers]:,.0f} h/h; {cpu:.1f} CPU s, {audio_s / cpu:,.0f} h per CPU hour"
             )
         smile = None if args.no_opensmile else time_opensmile(archive, args.opensmile_budget_s)
         if smile is not None:
@@ -175,6 +190,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"{smile_audio / smile_wall:,.0f} h/h"
             )
             print(f"ser_batch_2_vs_opensmile: {rates[2] / (smile_audio / smile_wall):.1f}")
+    print(f"load_average_after: {os.getloadavg()[0]:.2f}")
     print(f"workers_1_h_per_h: {rates[1]:.0f}")
     print(f"workers_2_h_per_h: {rates[2]:.0f}")
     print(f"scaling_2_vs_1: {rates[2] / rates[1]:.2f}")
