@@ -63,7 +63,8 @@ def run_local(
             done, _ = wait(running, timeout=0.2, return_when=FIRST_COMPLETED)
             for future in done:
                 yield _result(future, running.pop(future), spec)
-            if isinstance(pool, ProcessPoolExecutor) and _broken(pool):
+            if _broken(pool):  # a worker died: the recordings it held failed, go on
+                pool.shutdown(wait=False)
                 pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker)
     finally:
         if running:  # left early: do not wait for recordings in progress
@@ -73,6 +74,7 @@ def run_local(
 
 
 def _broken(pool: ProcessPoolExecutor) -> bool:
+    """True once a worker died; the executor then refuses work (its flag is not public API)."""
     return bool(getattr(pool, "_broken", False))
 
 
