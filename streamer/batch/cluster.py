@@ -45,19 +45,19 @@ def run_dask(
         seen = set()
         for future in as_completed(futures, loop=client.loop):
             seen.add(future.key)
-            yield _result(future, owner[future], spec)
+            yield _result(future, owner[future])
             if stop.is_set():
                 break
         if stop.is_set():  # no new recordings; those already finished still count
             finished = [f for f in futures if f.status == "finished" and f.key not in seen]
             client.cancel([f for f in futures if f.status == "pending"])
             for done in finished:
-                yield _result(done, owner[done], spec)
+                yield _result(done, owner[done])
     finally:
         client.close()
 
 
-def _result(future: object, recording: Recording, spec: JobSpec) -> CallResult:
+def _result(future: object, recording: Recording) -> CallResult:
     try:
         return future.result()  # type: ignore[attr-defined]
     except Exception as exc:  # noqa: BLE001 (a worker lost or killed: that recording failed)
@@ -66,5 +66,5 @@ def _result(future: object, recording: Recording, spec: JobSpec) -> CallResult:
             status=ERROR,
             error=f"cluster error: {' '.join(str(exc).split()) or type(exc).__name__}",
             state=FileState.of(recording.path),
-            fingerprint=spec.fingerprint,
+            fingerprint="",  # not current: a rerun tries it again
         )

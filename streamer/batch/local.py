@@ -62,7 +62,7 @@ def run_local(
                 return
             done, _ = wait(running, timeout=0.2, return_when=FIRST_COMPLETED)
             for future in done:
-                yield _result(future, running.pop(future), spec)
+                yield _result(future, running.pop(future))
             if _broken(pool):  # a worker died: the recordings it held failed, go on
                 pool.shutdown(wait=False)
                 pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker)
@@ -78,7 +78,7 @@ def _broken(pool: ProcessPoolExecutor) -> bool:
     return bool(getattr(pool, "_broken", False))
 
 
-def _result(future: Future[CallResult], recording: Recording, spec: JobSpec) -> CallResult:
+def _result(future: Future[CallResult], recording: Recording) -> CallResult:
     try:
         return future.result()
     except BrokenProcessPool:  # the worker died (killed, out of memory, a crash in a library)
@@ -90,5 +90,5 @@ def _result(future: Future[CallResult], recording: Recording, spec: JobSpec) -> 
         status=ERROR,
         error=reason,
         state=FileState.of(recording.path),
-        fingerprint=spec.fingerprint,
+        fingerprint="",  # not current: a rerun tries it again
     )
