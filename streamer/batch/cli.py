@@ -16,20 +16,22 @@ import sys
 import threading
 from pathlib import Path
 
-import soundfile as sf
-
 from streamer.batch.calls import CallsLog
-from streamer.batch.cluster import ClusterError, run_dask
+from streamer.batch.cluster import ClusterError, DaskEngine
 from streamer.batch.inputs import InputsError, Recording, discover
 from streamer.batch.job import ERROR, FileState, JobSpec, fingerprint
-from streamer.batch.local import available_cores, run_local
-from streamer.batch.progress import Tally, progress_for
-from streamer.classifier import Classifier, ModelError
-from streamer.cli import stop_on_signals
-from streamer.settings import SettingsError, load_settings
+from streamer.batch.local import LocalEngine, available_cores
+from streamer.settings import Settings, SettingsError, load_settings
+
+# Only light modules above: the workers start before this process imports the pipeline's
+# (numpy, scipy, onnxruntime, ~1 s), which it needs only to check the model.
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 CALLS_CSV = "calls.csv"
+
+
+class UsageError(ValueError):
+    """Bad usage found after parsing (e.g. an unusable model): one line, exit 2."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -83,6 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def audio_seconds(path: Path) -> float:
     """Length from the file header (0 when it cannot be read: the job will say why)."""
+    import soundfile as sf
+
     try:
         info = sf.info(str(path))
     except Exception:  # noqa: BLE001 (any unreadable file)
@@ -94,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return _run(args)
-    except (SettingsError, InputsError, ModelError, ClusterError) as exc:
+    except (SettingsError, InputsError, UsageError, ClusterError) as exc:
         print(f"ser-batch: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except OSError as exc:
@@ -120,7 +124,25 @@ def _run(args: argparse.Namespace) -> int:
     recordings = discover(args.inputs)
     if not recordings:
         raise InputsError(f"no audio files found in {' '.join(args.inputs)}")
-    labels = Classifier(settings.model.path).labels  # a bad model stops here, before any work
+    workers = min(args.workers, len(recordings))
+    engine = (
+        DaskEngine(args.scheduler, args.scheduler_timeout)
+        if args.scheduler
+        else LocalEngine(workers)
+    )
+    try:
+        return _run_on(engine, recordings, settings, args)
+    finally:
+        engine.close()
+
+
+def _run_on(
+    engine: LocalEngine | DaskEngine,
+    recordings: list[Recording],
+    settings: Settings,
+    args: argparse.Namespace,
+) -> int:
+    labels = model_labels(settings.model.path)  # a bad model stops here, before any work
     spec = JobSpec(
         settings=settings,
         out_dir=args.out.absolute(),
@@ -141,8 +163,9 @@ def _run(args: argparse.Namespace) -> int:
             f"ser-batch: {skipped} of {len(recordings)} recordings done before; skipping them",
             file=sys.stderr,
         )
-    interrupted = _process(todo, spec, calls, args, order=[r.key for r in recordings])
-    statuses = calls.statuses([r.key for r in recordings])
+    order = [r.key for r in recordings]
+    interrupted = _process(todo, spec, calls, engine, order)
+    statuses = calls.statuses(order)
     failed = sum(status == ERROR for status in statuses.values())
     print(
         f"ser-batch: {len(statuses)} of {len(recordings)} recordings done, {failed} failed; "
@@ -165,6 +188,16 @@ def _run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def model_labels(path: Path) -> tuple[str, ...]:
+    """The model's labels, once it has loaded and fits this extractor (else UsageError)."""
+    from streamer.classifier import Classifier, ModelError
+
+    try:
+        return Classifier(path).labels
+    except ModelError as exc:
+        raise UsageError(str(exc)) from None
+
+
 def _current(recording: Recording, calls: CallsLog, spec: JobSpec, retry_failed: bool) -> bool:
     state = FileState.of(recording.path)
     outputs = spec.outputs(recording)
@@ -175,20 +208,20 @@ def _process(
     todo: list[Recording],
     spec: JobSpec,
     calls: CallsLog,
-    args: argparse.Namespace,
+    engine: LocalEngine | DaskEngine,
     order: list[str],
 ) -> bool:
     """Run ``todo``, logging each result as it comes; True when stopped by Ctrl-C/SIGTERM."""
+    from streamer.batch.progress import Tally, progress_for
+    from streamer.cli import stop_on_signals
+
     if not todo:
         return False
     names = {r.key: str(r.name) for r in todo}
     seconds = {r.key: audio_seconds(r.path) for r in todo}
     tally = Tally(total=len(todo), total_audio_s=sum(seconds.values()))
     stop = threading.Event()
-    if args.scheduler:
-        results = run_dask(args.scheduler, todo, spec, stop, args.scheduler_timeout)
-    else:
-        results = run_local(todo, spec, min(args.workers, len(todo)), stop)
+    results = engine.results(todo, spec, stop)
     with stop_on_signals(stop), progress_for(tally) as progress:
         try:
             for result in results:

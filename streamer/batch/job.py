@@ -17,15 +17,16 @@ import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from streamer.batch.inputs import Recording
-from streamer.classifier import Classifier
-from streamer.runner import run
-from streamer.session import build_pipeline, open_file
 from streamer.settings import Settings
-from streamer.sinks.csv_log import CsvSink
-from streamer.sinks.jsonl_log import JsonlSink
-from streamer.sinks.totals import Totals
+
+# The pipeline's modules (numpy, scipy, onnxruntime) are imported where a recording is run: the
+# ser-batch process then starts its workers before paying for them itself.
+if TYPE_CHECKING:
+    from streamer.classifier import Classifier
+    from streamer.sinks.totals import Totals
 
 OK, ERROR = "ok", "error"
 
@@ -152,6 +153,12 @@ def _replay(
     recording: Recording, spec: JobSpec, model: Classifier, temps: list[Path]
 ) -> tuple[Totals, float]:
     """The ser-live --fast --csv path, into the temporary outputs."""
+    from streamer.runner import run
+    from streamer.session import build_pipeline, open_file
+    from streamer.sinks.csv_log import CsvSink
+    from streamer.sinks.jsonl_log import JsonlSink
+    from streamer.sinks.totals import Totals
+
     source = open_file(recording.path, spec.settings, realtime=False)
     totals = Totals(spec.settings.ui.uncertain_below)
     sinks: list = [totals]
@@ -193,8 +200,16 @@ def _one_line(exc: BaseException) -> str:
 _loaded = threading.local()
 
 
+def warm_up() -> None:
+    """Import what a recording needs, so a worker is ready when the first one comes."""
+    import streamer.classifier  # noqa: F401
+    import streamer.session  # noqa: F401
+
+
 def run_one(recording: Recording, spec: JobSpec) -> CallResult:
     """The task shipped to workers (local processes or Dask): loads the model once per worker."""
+    from streamer.classifier import Classifier
+
     key = (str(spec.settings.model.path), spec.fingerprint)
     if getattr(_loaded, "key", None) != key:
         _loaded.model = Classifier(spec.settings.model.path)

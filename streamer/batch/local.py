@@ -16,7 +16,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 
 from streamer.batch.inputs import Recording
-from streamer.batch.job import ERROR, CallResult, FileState, JobSpec, run_one
+from streamer.batch.job import ERROR, CallResult, FileState, JobSpec, run_one, warm_up
 
 ONE_THREAD = {
     "OMP_NUM_THREADS": "1",
@@ -39,38 +39,60 @@ def _init_worker() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def run_local(
-    recordings: Sequence[Recording], spec: JobSpec, workers: int, stop: threading.Event
-) -> Iterator[CallResult]:
-    """Results as recordings finish. Once ``stop`` is set no new recording starts; the ones
-    running finish. Closing the generator early (a second Ctrl-C) kills the workers."""
-    # Spawned workers read these before numpy is imported (fork would inherit loaded libraries).
-    for key, value in ONE_THREAD.items():
-        os.environ.setdefault(key, value)
-    context = multiprocessing.get_context("spawn")
-    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker)
-    todo = iter(recordings)
-    running: dict[Future[CallResult], Recording] = {}
-    try:
-        while True:
-            while not stop.is_set() and len(running) < 2 * workers:
-                recording = next(todo, None)
-                if recording is None:
-                    break
-                running[pool.submit(run_one, recording, spec)] = recording
-            if not running:
-                return
-            done, _ = wait(running, timeout=0.2, return_when=FIRST_COMPLETED)
-            for future in done:
-                yield _result(future, running.pop(future))
-            if _broken(pool):  # a worker died: the recordings it held failed, go on
-                pool.shutdown(wait=False)
-                pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker)
-    finally:
-        if running:  # left early: do not wait for recordings in progress
-            for process in list(getattr(pool, "_processes", {}).values()):
-                process.terminate()
-        pool.shutdown(wait=True, cancel_futures=True)
+class LocalEngine:
+    """``workers`` processes, started (and importing the pipeline) as soon as it is made, so
+    they get ready while ser-batch itself checks the model and the outputs."""
+
+    def __init__(self, workers: int) -> None:
+        # Spawned workers read these before numpy is imported (fork would inherit loaded ones).
+        for key, value in ONE_THREAD.items():
+            os.environ.setdefault(key, value)
+        self.workers = workers
+        self._context = multiprocessing.get_context("spawn")
+        self._pool = self._start()
+        self._used = False
+        for _ in range(workers):
+            self._pool.submit(warm_up)
+
+    def _start(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(self.workers, mp_context=self._context, initializer=_init_worker)
+
+    def results(
+        self, recordings: Sequence[Recording], spec: JobSpec, stop: threading.Event
+    ) -> Iterator[CallResult]:
+        """Results as recordings finish. Once ``stop`` is set no new recording starts; the
+        ones running finish. Closing the generator early (a second Ctrl-C) kills the workers."""
+        self._used = True
+        todo = iter(recordings)
+        running: dict[Future[CallResult], Recording] = {}
+        try:
+            while True:
+                while not stop.is_set() and len(running) < 2 * self.workers:
+                    recording = next(todo, None)
+                    if recording is None:
+                        break
+                    running[self._pool.submit(run_one, recording, spec)] = recording
+                if not running:
+                    return
+                done, _ = wait(running, timeout=0.2, return_when=FIRST_COMPLETED)
+                for future in done:
+                    yield _result(future, running.pop(future))
+                if _broken(self._pool):  # a worker died: the recordings it held failed, go on
+                    self._pool.shutdown(wait=False)
+                    self._pool = self._start()
+        finally:
+            if running:  # left early: do not wait for the recordings in progress
+                self.kill()
+
+    def kill(self) -> None:
+        processes = getattr(self._pool, "_processes", None) or {}  # no public API for this
+        for process in list(processes.values()):
+            process.terminate()
+
+    def close(self) -> None:
+        if not self._used:  # nothing to do after all (or a bad model): no need to wait
+            self.kill()
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _broken(pool: ProcessPoolExecutor) -> bool:
