@@ -13,7 +13,7 @@ What is timed, on the same files:
                           file, in one process (one vector per file; it has no VAD or model),
                           on as many files as fit in --opensmile-budget-s
 
-    python bench/batch.py                 # ~2 h of audio, about 1.5 min on 2 cores
+    python bench/batch.py                 # 4 h of audio, about 2 min on 2 cores
     python bench/batch.py --quick         # tiny smoke run (CI)
 
 The last line is ``scaling_2_vs_1: X`` (2-worker rate / 1-worker rate).
@@ -157,7 +157,7 @@ def cpu_model() -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="tiny run for a smoke test")
-    parser.add_argument("--calls", type=int, default=24, help="recordings in the archive")
+    parser.add_argument("--calls", type=int, default=48, help="recordings in the archive")
     parser.add_argument("--call-s", type=float, default=300.0, help="length of each recording")
     parser.add_argument("--no-opensmile", action="store_true", help="skip openSMILE")
     parser.add_argument(
