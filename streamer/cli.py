@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from streamer.pipeline import Pipeline
     from streamer.runner import RunSummary
     from streamer.settings import Settings
+    from streamer.sinks.totals import Totals
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 STOP_SIGNALS = tuple(
@@ -147,16 +148,15 @@ def stop_on_signals(stop: threading.Event) -> Iterator[None]:
 
 
 def make_source(args: argparse.Namespace, settings: Settings, show_ui: bool) -> Any:
-    audio = settings.audio
     if args.input is not None:
-        from streamer.sources.file import FileSource
-
         pace = settings.replay.pace
         realtime = pace == "realtime" or (pace == "auto" and show_ui)
-        return FileSource(args.input, audio.sample_rate_hz, audio.block_ms, realtime=realtime)
+        from streamer.session import open_file
+
+        return open_file(args.input, settings, realtime)
     from streamer.sources.mic import MicSource
 
-    return MicSource(args.device, audio)
+    return MicSource(args.device, settings.audio)
 
 
 def with_model_threshold(settings: Settings, classifier: Classifier) -> Settings:
@@ -185,13 +185,12 @@ def check_rate(settings: Settings, model_rate: int) -> None:
 
 def execute(args: argparse.Namespace, stop: threading.Event) -> RunSummary:
     from streamer.classifier import Classifier
-    from streamer.pipeline import Pipeline
     from streamer.runner import LogLost, run
-    from streamer.segmenter import Segmenter
+    from streamer.session import build_pipeline
     from streamer.sinks.console_lines import LineSink
     from streamer.sinks.csv_log import CsvSink
     from streamer.sinks.jsonl_log import JsonlSink
-    from streamer.vad import vad_from_settings
+    from streamer.sinks.totals import Totals
 
     settings = settings_from_args(args)
     show_ui = not args.no_ui and sys.stdout.isatty()
@@ -199,9 +198,9 @@ def execute(args: argparse.Namespace, stop: threading.Event) -> RunSummary:
     check_rate(settings, classifier.info.sample_rate)
     settings = with_model_threshold(settings, classifier)
     source = make_source(args, settings, show_ui)
-    vad = vad_from_settings(settings.audio.sample_rate_hz, settings.vad)
-    pipeline = Pipeline(Segmenter(vad, settings.segmenter), classifier)
-    sinks: list[Any] = []
+    pipeline = build_pipeline(settings, classifier, source)
+    totals = Totals(settings.ui.uncertain_below)  # the live view's share over the whole run
+    sinks: list[Any] = [totals]
     try:  # a sink that cannot be opened still closes the source
         if args.csv is not None:
             sinks.append(CsvSink(args.csv, classifier.labels))
@@ -210,7 +209,7 @@ def execute(args: argparse.Namespace, stop: threading.Event) -> RunSummary:
         if not show_ui:
             sinks.append(LineSink(settings.ui.uncertain_below))
         if show_ui:
-            summary = _run_with_ui(source, pipeline, sinks, stop, settings, args)
+            summary = _run_with_ui(source, pipeline, sinks, stop, settings, args, totals)
         else:
             say(f"ser-live: {source.description}")
             summary = run(
@@ -218,7 +217,9 @@ def execute(args: argparse.Namespace, stop: threading.Event) -> RunSummary:
             )
         if args.screenshot is not None:
             try:
-                save_last_frame(args.screenshot, pipeline, source, settings, summary.wall_s)
+                save_last_frame(
+                    args.screenshot, pipeline, source, settings, summary.wall_s, totals
+                )
             except OSError as exc:  # e.g. the disk filled up: the run itself is not lost
                 reason = exc.strerror or str(exc)
                 raise LogLost(
@@ -238,6 +239,7 @@ def _run_with_ui(
     stop: threading.Event,
     settings: Settings,
     args: argparse.Namespace,
+    totals: Totals,
 ) -> RunSummary:
     from rich.live import Live
 
@@ -245,7 +247,7 @@ def _run_with_ui(
     from streamer.ui import ViewInfo, view_factory
 
     info = ViewInfo.from_settings(source.description, pipeline.labels, settings.ui)
-    view = view_factory(pipeline.snapshot, source.stats, info)
+    view = view_factory(pipeline.snapshot, source.stats, info, totals=totals)
     with Live(
         get_renderable=view,
         refresh_per_second=settings.ui.refresh_hz,
@@ -256,7 +258,12 @@ def _run_with_ui(
 
 
 def save_last_frame(
-    path: Path, pipeline: Pipeline, source: Any, settings: Settings, elapsed_s: float
+    path: Path,
+    pipeline: Pipeline,
+    source: Any,
+    settings: Settings,
+    elapsed_s: float,
+    totals: Totals | None = None,
 ) -> None:
     """The live view's final frame as an SVG (also after a --no-ui run, e.g. for the README)."""
     import shutil
@@ -265,7 +272,7 @@ def save_last_frame(
 
     info = ViewInfo.from_settings(source.description, pipeline.labels, settings.ui)
     columns, rows = shutil.get_terminal_size((100, 40))
-    frame = render(pipeline.snapshot(), source.stats, info, elapsed_s)
+    frame = render(pipeline.snapshot(), source.stats, info, elapsed_s, totals)
     save_screenshot(frame, path, width=columns, height=rows)
 
 

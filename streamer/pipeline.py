@@ -12,14 +12,17 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from typing import Protocol
 
 import numpy as np
 
 from streamer.results import Prediction, Utterance
 from streamer.segmenter import Segmenter
+from streamer.stats import QuantileCounter
+
+LEVEL_WINDOW_S = 0.03  # the input level shown is the RMS of the newest 30 ms
 
 
 class Model(Protocol):
@@ -36,7 +39,8 @@ class Snapshot:
     speech_s: float  # length of the utterance in progress
     recent: tuple[Prediction, ...]
     utterances: int
-    latencies_ms: tuple[float, ...] = field(default=())
+    latency_median_ms: float | None = None  # over every utterance of the run
+    latency_p95_ms: float | None = None
     non_speech: int = 0  # segments the model's gate judged noise, music or other non-speech
     adapting: bool = False  # the stream normaliser still leans on the training statistics
 
@@ -52,11 +56,16 @@ class Pipeline:
         model: Model,
         history: int = 200,
         clock: Callable[[], float] = time.monotonic,
+        replay_start: datetime | None = None,
     ) -> None:
+        """``replay_start``: replaying a recording as fast as possible, which started then. Rows
+        then carry stream time instead of the machine's clock (see ``_timing``), so replaying the
+        same file gives the same rows on every run and in every process."""
         self.segmenter = segmenter
         self.model = model
         self.sample_rate_hz = segmenter.sample_rate_hz
         self._clock = clock
+        self.replay_start = replay_start
         self._history = history
         self._lock = threading.Lock()  # the live view reads snapshots from its own thread
         self.reset()
@@ -74,7 +83,7 @@ class Pipeline:
         # (stream sample index just past a block, monotonic time it arrived) for latency.
         self._arrivals: deque[tuple[int, float]] = deque()
         self._recent: deque[Prediction] = deque(maxlen=self._history)
-        self._latencies: deque[float] = deque(maxlen=1000)
+        self._latencies = QuantileCounter(resolution=1.0)  # exact to 1 ms for any run length
         self._level_dbfs = -math.inf
         self._utterances = 0
         self._non_speech = 0
@@ -84,8 +93,9 @@ class Pipeline:
         arrived = self._clock()
         self._samples_in += len(block)
         self._arrivals.append((self._samples_in, arrived))
-        if len(block):
-            rms = float(np.sqrt(np.mean(np.square(block, dtype=np.float64))))
+        if len(block):  # the level of the newest 30 ms, whatever the block size
+            tail = block[-round(LEVEL_WINDOW_S * self.sample_rate_hz) :]
+            rms = float(np.sqrt(np.mean(np.square(tail, dtype=np.float64))))
             self._level_dbfs = 20 * math.log10(rms) if rms > 1e-7 else -140.0
         predictions = self._classify_all(self.segmenter.feed(block))
         # Every future utterance ends after the start of the one in progress, which is at most
@@ -136,25 +146,37 @@ class Pipeline:
             probs = assessment.probabilities
         else:
             probs = self.model.predict(utterance.samples)
-        latency_ms = max(0.0, (self._clock() - speech_ended) * 1000.0)
+        latency_ms, wall_time = self._timing(utterance, speech_ended)
         prediction = Prediction(
             start_s=utterance.start_s,
             end_s=utterance.end_s,
-            wall_time=_now_iso(),
+            wall_time=wall_time,
             labels=self.labels,
             probabilities=tuple(float(p) for p in probs),
             latency_ms=latency_ms,
         )
         with self._lock:
             self._recent.append(prediction)
-            self._latencies.append(latency_ms)
+            self._latencies.add(latency_ms)
             self._utterances += 1
         return prediction
+
+    def _timing(self, utterance: Utterance, speech_ended: float) -> tuple[float, str]:
+        """(latency_ms, wall_time) of a row. Live: end of speech -> now on the machine's clock.
+        Replay: stream time from the end of speech to the frame that closed the utterance (the
+        hang-over; 0 for a split or the end of the file), and the recording's start plus that."""
+        if self.replay_start is None:
+            return max(0.0, (self._clock() - speech_ended) * 1000.0), _now_iso()
+        closed_s = utterance.end_s if utterance.closed_s is None else utterance.closed_s
+        stamp = self.replay_start + timedelta(seconds=closed_s)
+        latency_ms = max(0.0, (closed_s - utterance.end_s) * 1000.0)
+        return latency_ms, stamp.isoformat(timespec="milliseconds")
 
     def snapshot(self) -> Snapshot:
         seg = self.segmenter
         with self._lock:
-            recent, latencies, count = tuple(self._recent), tuple(self._latencies), self._utterances
+            recent, count = tuple(self._recent), self._utterances
+            median, p95 = self._latencies.median_p95()
             non_speech, adapting = self._non_speech, self._adapting
         return Snapshot(
             position_s=self._samples_in / self.sample_rate_hz,
@@ -163,7 +185,8 @@ class Pipeline:
             speech_s=seg.pending_s,
             recent=recent,
             utterances=count,
-            latencies_ms=latencies,
+            latency_median_ms=median,
+            latency_p95_ms=p95,
             non_speech=non_speech,
             adapting=adapting,
         )

@@ -20,6 +20,7 @@ class Utterance:
     end_s: float
     samples: np.ndarray  # 16 kHz mono float32
     split: bool = False  # True when cut at max_utterance_s while speech went on
+    closed_s: float | None = None  # stream time of the frame that closed it (hang-over, split, end)
 
     @property
     def duration_s(self) -> float:

@@ -15,8 +15,6 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
 from streamer.pipeline import Pipeline
 from streamer.results import Prediction
 from streamer.sinks import Sink
@@ -76,13 +74,6 @@ class LogLost(OSError):
         self.summary = summary
 
 
-def latency_stats(latencies: Sequence[float]) -> tuple[float | None, float | None]:
-    if not latencies:
-        return None, None
-    values = np.asarray(latencies)
-    return float(np.median(values)), float(np.percentile(values, 95))
-
-
 def run(
     source: Source,
     pipeline: Pipeline,
@@ -140,7 +131,6 @@ def run(
         if timer is not None:
             timer.cancel()
     snap = pipeline.snapshot()
-    median, p95 = latency_stats(snap.latencies_ms)
     if failure is not None:
         ended_by = "input failure"
     elif log_failure is not None:
@@ -156,8 +146,8 @@ def run(
         overruns=source.stats.overruns,
         dropped_s=source.stats.dropped_s,
         device_overflows=source.stats.device_overflows,
-        latency_median_ms=median,
-        latency_p95_ms=p95,
+        latency_median_ms=snap.latency_median_ms,
+        latency_p95_ms=snap.latency_p95_ms,
         ended_by=ended_by,
         non_speech=snap.non_speech,
     )

@@ -135,6 +135,7 @@ class Segmenter:
             end_s=(start_frame + len(frames)) * to_s,
             samples=np.concatenate(frames),
             split=split,
+            closed_s=self.position_s,
         )
 
     def _close(self) -> Utterance | None:

@@ -30,8 +30,8 @@ from rich.text import Text
 from streamer.emotions import UNCERTAIN, colour_of, shown_label, trend
 from streamer.pipeline import Snapshot
 from streamer.results import Prediction
-from streamer.runner import latency_stats
 from streamer.settings import UiSettings
+from streamer.sinks.totals import Totals
 from streamer.sources import SourceStats
 from streamer.widgets import (
     MoodGrid,
@@ -80,7 +80,7 @@ def _status(snapshot: Snapshot, stats: SourceStats, info: ViewInfo, elapsed_s: f
         (f"  audio {clock(snapshot.position_s, tenths=True)}", "grey70"),
     )
     grid.add_row(vad, level_meter(snapshot.level_dbfs), times)
-    median, p95 = latency_stats(snapshot.latencies_ms)
+    median, p95 = snapshot.latency_median_ms, snapshot.latency_p95_ms
     latency = f"latency {median:.0f} ms · p95 {p95:.0f} ms" if median is not None else "latency -"
     trouble = stats.overruns or stats.device_overflows
     overruns = Text(
@@ -124,23 +124,28 @@ def _timeline(snapshot: Snapshot, info: ViewInfo, smoothed: Sequence[np.ndarray]
     )
 
 
-def _talk_share(predictions: Sequence[Prediction], uncertain_below: float) -> Text:
-    """Share of talk time per shown label so far, largest first."""
+def _shares_of(predictions: Sequence[Prediction], uncertain_below: float) -> dict[str, float]:
+    """Share of talk time per shown label in ``predictions``, largest first."""
     seconds: Counter[str] = Counter()
     for p in predictions:
         seconds[shown_label(p, uncertain_below)] += max(0.0, p.end_s - p.start_s)
     total = sum(seconds.values())
+    return {label: s / total for label, s in seconds.most_common()} if total > 0 else {}
+
+
+def _talk_share(shares: dict[str, float]) -> Text:
+    """The three largest shares of talk time so far."""
     text = Text("so far ", style="grey58")
-    if total <= 0:
+    if not shares:
         return text.append("-")
-    for i, (label, s) in enumerate(seconds.most_common(3)):
+    for i, (label, share) in enumerate(list(shares.items())[:3]):
         text.append(" · " if i else "", style="grey50")
         text.append(label, style=colour_of(label))
-        text.append(f" {s / total:.0%}")
+        text.append(f" {share:.0%}")
     return text
 
 
-def _now(snapshot: Snapshot, info: ViewInfo) -> Panel:
+def _now(snapshot: Snapshot, info: ViewInfo, shares: dict[str, float] | None) -> Panel:
     last = snapshot.recent[-1] if snapshot.recent else None
     if last is None:
         title = Text.assemble(("now ", "bold white"), ("waiting for speech…", "grey58"))
@@ -159,7 +164,9 @@ def _now(snapshot: Snapshot, info: ViewInfo) -> Panel:
             f"#{snapshot.utterances} · {clock(last.start_s, True)}–{clock(last.end_s, True)}",
             style="grey50",
         )
-    share = _talk_share(snapshot.recent, info.uncertain_below)
+    if shares is None:  # no run totals given: what the snapshot's recent utterances say
+        shares = _shares_of(snapshot.recent, info.uncertain_below)
+    share = _talk_share(shares)
     share.no_wrap, share.overflow = True, "ellipsis"
     body = Group(ProbabilityBars(info.labels, last), share)
     return Panel(
@@ -210,19 +217,25 @@ class LiveView:
     """One frame of the view; it chooses its layout from the width and height it is given."""
 
     def __init__(
-        self, snapshot: Snapshot, stats: SourceStats, info: ViewInfo, elapsed_s: float
+        self,
+        snapshot: Snapshot,
+        stats: SourceStats,
+        info: ViewInfo,
+        elapsed_s: float,
+        shares: dict[str, float] | None = None,
     ) -> None:
         self.snapshot = snapshot
         self.stats = stats
         self.info = info
         self.elapsed_s = elapsed_s
+        self.shares = shares  # talk time per shown label over the whole run
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         snap, info = self.snapshot, self.info
         smoothed = trend(snap.recent, info.trend_alpha)
         width = options.max_width
         height = options.height or console.height
-        panels: list[RenderableType] = [_now(snap, info), _mood(snap, info, smoothed)]
+        panels: list[RenderableType] = [_now(snap, info, self.shares), _mood(snap, info, smoothed)]
         wide = width >= WIDE_COLUMNS
         if wide:  # the recent list fits beside the others, as tall as the bars
             panels.append(_recent(snap, info, min(info.timeline_rows, len(info.labels) + 1)))
@@ -243,11 +256,18 @@ class LiveView:
 
 
 def render(
-    snapshot: Snapshot, stats: SourceStats, info: ViewInfo, elapsed_s: float | None = None
+    snapshot: Snapshot,
+    stats: SourceStats,
+    info: ViewInfo,
+    elapsed_s: float | None = None,
+    totals: Totals | None = None,
 ) -> RenderableType:
     """The frame for ``snapshot``; ``elapsed_s`` is wall-clock time since the run started
-    (by default the snapshot's audio position)."""
-    return LiveView(snapshot, stats, info, snapshot.position_s if elapsed_s is None else elapsed_s)
+    (by default the snapshot's audio position); ``totals`` gives the "so far" share over the
+    whole run (by default over the snapshot's recent utterances)."""
+    elapsed = snapshot.position_s if elapsed_s is None else elapsed_s
+    shares = totals.shares(shown=True) if totals is not None else None
+    return LiveView(snapshot, stats, info, elapsed, shares)
 
 
 def view_factory(
@@ -255,10 +275,11 @@ def view_factory(
     stats: SourceStats,
     info: ViewInfo,
     clock_s: Callable[[], float] = time.monotonic,
+    totals: Totals | None = None,
 ) -> Callable[[], RenderableType]:
     """A ``get_renderable`` for :class:`rich.live.Live`; elapsed time counts from this call."""
     started = clock_s()
-    return lambda: render(snapshot(), stats, info, clock_s() - started)
+    return lambda: render(snapshot(), stats, info, clock_s() - started, totals)
 
 
 def save_screenshot(frame: RenderableType, path: Path, width: int, height: int = 40) -> None:

@@ -34,11 +34,16 @@ class FrameVad:
 
     def decide(self, frames: np.ndarray) -> np.ndarray:
         """``frames``: (n, frame_len) float32 -> (n,) bool, one webrtcvad call per frame."""
-        pcm = to_pcm16(self.gain.apply(frames) if self.gain is not None else frames)
+        n = len(frames)
+        staged = self.gain.apply(frames) if self.gain is not None else frames
+        # One conversion for the whole chunk; frames are then zero-copy slices of it.
+        data = memoryview(to_pcm16(staged).tobytes())
+        step = 2 * self.frame_len
+        is_speech, rate = self._vad.is_speech, self.sample_rate_hz
         return np.fromiter(
-            (self._vad.is_speech(row.tobytes(), self.sample_rate_hz) for row in pcm),
+            (is_speech(data[i : i + step], rate) for i in range(0, n * step, step)),
             dtype=bool,
-            count=len(pcm),
+            count=n,
         )
 
     def reset(self) -> None:

@@ -50,3 +50,16 @@ def emodb_dir(data_dir: Path) -> Path:
 @pytest.fixture(scope="session")
 def linear_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_linear_model(tmp_path_factory.mktemp("models") / "linear.onnx")
+
+
+@pytest.fixture(scope="session")
+def batch_archive(tmp_path_factory: pytest.TempPathFactory):
+    """A generated archive (6 calls, a broken and an empty file) and one local ser-batch run
+    over it: (input folder, good recordings, output folder, completed process)."""
+    from archive import make_archive, ser_batch
+
+    root = tmp_path_factory.mktemp("archive")
+    good = make_archive(root / "calls", calls=6)
+    out = root / "reviewed"
+    result = ser_batch(root / "calls", "--out", out, "--workers", 2, "--jsonl")
+    return root / "calls", good, out, result

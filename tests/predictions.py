@@ -37,5 +37,6 @@ def snapshot(predictions=(), position_s=None, in_speech=False, speech_s=0.0, lev
         speech_s=speech_s,
         recent=predictions,
         utterances=len(predictions),
-        latencies_ms=tuple(40.0 + 10 * i for i in range(len(predictions))),
+        latency_median_ms=40.0 + 5 * (len(predictions) - 1) if predictions else None,
+        latency_p95_ms=40.0 + 9.5 * (len(predictions) - 1) if predictions else None,
     )

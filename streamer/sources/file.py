@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from threading import Event
 
@@ -46,14 +47,28 @@ def _open(path: Path) -> sf.SoundFile:
         raise InputError(f"cannot read {path} as audio ({reason})") from None
 
 
+# Replaying as fast as possible, the file is read in chunks this long: the pipeline accepts any
+# block size and gives the same rows, and per-block costs (a libsndfile call, a level, the
+# segmenter's framing) then come once per few seconds instead of once per 30 ms.
+FAST_CHUNK_S = 8.0
+
+
 class FileSource:
     """Reads ``path`` in blocks, downmixes, resamples to ``sample_rate_hz`` and optionally paces.
 
-    ``realtime`` sleeps so that audio comes out no faster than it would from a microphone;
-    otherwise blocks come as fast as the pipeline takes them.
+    ``realtime`` sleeps so that audio comes out no faster than it would from a microphone, in
+    ``block_ms`` blocks; otherwise chunks of ``chunk_s`` come as fast as the pipeline takes
+    them.
     """
 
-    def __init__(self, path: Path | str, sample_rate_hz: int, block_ms: int, realtime: bool):
+    def __init__(
+        self,
+        path: Path | str,
+        sample_rate_hz: int,
+        block_ms: int,
+        realtime: bool,
+        chunk_s: float = FAST_CHUNK_S,
+    ) -> None:
         self.path = Path(path)
         # Decoders (libmpg123 above all) print to fd 2 from open to close; keep it off stderr.
         NativeStderr.acquire()
@@ -70,12 +85,21 @@ class FileSource:
         self.realtime = realtime
         self.native_rate = self._file.samplerate
         self.channels = self._file.channels
-        self.block_frames = max(1, self.native_rate * block_ms // 1000)
+        block_s = block_ms / 1000 if realtime else chunk_s
+        self.block_frames = max(1, int(self.native_rate * block_s))
+        self.duration_s = self._file.frames / max(1, self.native_rate)
         self.stats = SourceStats()
         self.description = (
             f"{self.path.name} ({self._file.format} {self._file.subtype}, {self.native_rate} Hz, "
-            f"{self.channels} ch, {self._file.frames / max(1, self.native_rate):.1f} s)"
+            f"{self.channels} ch, {self.duration_s:.1f} s)"
         )
+
+    @property
+    def recording_start(self) -> datetime:
+        """When the recording began, taking the file's modification time as its end (recorders
+        write the last sample last); local time zone."""
+        modified = datetime.fromtimestamp(self.path.stat().st_mtime).astimezone()
+        return modified - timedelta(seconds=self.duration_s)
 
     def blocks(self, stop: Event) -> Iterator[np.ndarray]:
         resampler = StreamResampler(self.native_rate, self.sample_rate_hz)

@@ -1,0 +1,238 @@
+"""ser-batch: a folder (or list) of recordings through ser-live's pipeline, one CSV each, plus
+DIR/calls.csv with a row per recording.
+
+    ser-batch calls/ --out reviewed/                      # every core of this machine
+    ser-batch @todo.txt --out reviewed/ --jsonl --report html
+    ser-batch /shared/calls --out /shared/reviewed --scheduler tcp://10.0.0.5:8786
+
+Exit codes: 0 every recording done, 1 some failed (their rows say why), 2 bad usage, 130 stopped
+by Ctrl-C (finished recordings are on disk; run again to resume).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+from pathlib import Path
+
+from streamer.batch.calls import CallsLog
+from streamer.batch.cluster import ClusterError, DaskEngine
+from streamer.batch.inputs import InputsError, Recording, discover
+from streamer.batch.job import ERROR, FileState, JobSpec, fingerprint
+from streamer.batch.local import LocalEngine, available_cores
+from streamer.settings import Settings, SettingsError, load_settings
+
+# Only light modules above: the workers start before this process imports the pipeline's
+# (numpy, scipy, onnxruntime, ~1 s), which it needs only to check the model.
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+CALLS_CSV = "calls.csv"
+
+
+class UsageError(ValueError):
+    """Bad usage found after parsing (e.g. an unusable model): one line, exit 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:
+        self.exit(EXIT_USAGE, f"ser-batch: error: {message} (see ser-batch --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="ser-batch",
+        description="Run many recordings through ser-live's pipeline: a CSV timeline per "
+        "recording (the rows `ser-live --input F --no-ui --csv` logs) and DIR/calls.csv with one "
+        "summary row per recording. A rerun skips what is done and current.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument(
+        "inputs",
+        nargs="+",
+        metavar="INPUT",
+        help="audio files, folders (searched recursively) or @list.txt (one path per line)",
+    )
+    parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
+    parser.add_argument("--jsonl", action="store_true", help="also write a JSONL timeline each")
+    parser.add_argument(
+        "--report", choices=("png", "html"), help="also draw ser-report's report for each"
+    )
+    engine = parser.add_mutually_exclusive_group()
+    engine.add_argument(
+        "--workers",
+        type=int,
+        default=available_cores(),
+        help="worker processes on this machine (default: the cores available)",
+    )
+    engine.add_argument(
+        "--scheduler", metavar="ADDRESS", help="run on this Dask scheduler (tcp://host:8786)"
+    )
+    parser.add_argument(
+        "--scheduler-timeout",
+        type=float,
+        default=15.0,
+        metavar="SECONDS",
+        help="give up connecting to the Dask scheduler after this long",
+    )
+    parser.add_argument("--model", type=Path, help="ONNX model (default: model.path in the config)")
+    parser.add_argument("--config", type=Path, help="a config file layered over the defaults")
+    parser.add_argument(
+        "--retry-failed", action="store_true", help="try recordings that failed before again"
+    )
+    return parser
+
+
+def audio_seconds(path: Path) -> float:
+    """Length from the file header (0 when it cannot be read: the job will say why)."""
+    import soundfile as sf
+
+    try:
+        info = sf.info(str(path))
+    except Exception:  # noqa: BLE001 (any unreadable file)
+        return 0.0
+    return info.frames / info.samplerate if info.samplerate else 0.0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return _run(args)
+    except (SettingsError, InputsError, UsageError, ClusterError) as exc:
+        print(f"ser-batch: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as exc:
+        print(f"ser-batch: error: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        print("ser-batch: interrupted; finished recordings are on disk", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.workers < 1:
+        raise SettingsError("--workers must be at least 1")
+    if args.report:
+        try:
+            import matplotlib  # noqa: F401  (the plots extra)
+        except ImportError:
+            raise SettingsError(
+                "--report needs matplotlib; install it with: pip install 'ser-live[plots]'"
+            ) from None
+    model_path = {"path": str(args.model.absolute()) if args.model else None}
+    settings = load_settings(args.config, {"model": model_path})
+    recordings = discover(args.inputs)
+    if not recordings:
+        raise InputsError(f"no audio files found in {' '.join(args.inputs)}")
+    workers = min(args.workers, len(recordings))
+    engine = (
+        DaskEngine(args.scheduler, args.scheduler_timeout)
+        if args.scheduler
+        else LocalEngine(workers)
+    )
+    try:
+        return _run_on(engine, recordings, settings, args)
+    finally:
+        engine.close()
+
+
+def _run_on(
+    engine: LocalEngine | DaskEngine,
+    recordings: list[Recording],
+    settings: Settings,
+    args: argparse.Namespace,
+) -> int:
+    labels = model_labels(settings.model.path)  # a bad model stops here, before any work
+    spec = JobSpec(
+        settings=settings,
+        out_dir=args.out.absolute(),
+        jsonl=args.jsonl,
+        report=args.report,
+        config=args.config.absolute() if args.config else None,
+        fingerprint=fingerprint(settings, settings.model.path),
+    )
+    try:
+        spec.out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OSError(f"cannot create output folder {args.out}: {exc.strerror}") from None
+    calls = CallsLog(spec.out_dir / CALLS_CSV, labels)
+    todo = [r for r in recordings if not _current(r, calls, spec, args.retry_failed)]
+    skipped = len(recordings) - len(todo)
+    if skipped:
+        print(
+            f"ser-batch: {skipped} of {len(recordings)} recordings done before; skipping them",
+            file=sys.stderr,
+        )
+    order = [r.key for r in recordings]
+    interrupted = _process(todo, spec, calls, engine, order)
+    statuses = calls.statuses(order)
+    failed = sum(status == ERROR for status in statuses.values())
+    print(
+        f"ser-batch: {len(statuses)} of {len(recordings)} recordings done, {failed} failed; "
+        f"summary in {spec.out_dir / CALLS_CSV}",
+        file=sys.stderr,
+    )
+    if interrupted:
+        print(
+            "ser-batch: stopped before the end; run the same command again to resume",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
+    if failed:
+        print(
+            f"ser-batch: error: {failed} of {len(recordings)} recordings failed "
+            f"(status and reason in {CALLS_CSV})",
+            file=sys.stderr,
+        )
+        return EXIT_FAILURE
+    return EXIT_OK
+
+
+def model_labels(path: Path) -> tuple[str, ...]:
+    """The model's labels, once it has loaded and fits this extractor (else UsageError)."""
+    from streamer.classifier import Classifier, ModelError
+
+    try:
+        return Classifier(path).labels
+    except ModelError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _current(recording: Recording, calls: CallsLog, spec: JobSpec, retry_failed: bool) -> bool:
+    state = FileState.of(recording.path)
+    outputs = spec.outputs(recording)
+    return calls.is_current(recording.key, state, spec.fingerprint, outputs, retry_failed)
+
+
+def _process(
+    todo: list[Recording],
+    spec: JobSpec,
+    calls: CallsLog,
+    engine: LocalEngine | DaskEngine,
+    order: list[str],
+) -> bool:
+    """Run ``todo``, logging each result as it comes; True when stopped by Ctrl-C/SIGTERM."""
+    from streamer.batch.progress import Tally, progress_for
+    from streamer.cli import stop_on_signals
+
+    if not todo:
+        return False
+    names = {r.key: str(r.name) for r in todo}
+    seconds = {r.key: audio_seconds(r.path) for r in todo}
+    tally = Tally(total=len(todo), total_audio_s=sum(seconds.values()))
+    stop = threading.Event()
+    results = engine.results(todo, spec, stop)
+    with stop_on_signals(stop), progress_for(tally) as progress:
+        try:
+            for result in results:
+                calls.append(result)
+                tally.add(result, result.duration_s or seconds[result.path])
+                progress.update(result, names[result.path])
+        finally:
+            results.close()  # a second Ctrl-C: workers are stopped at once
+            calls.compact(order)  # one row per recording, in input order
+    return stop.is_set() and tally.done < tally.total
+
+
+if __name__ == "__main__":
+    sys.exit(main())
