@@ -184,6 +184,38 @@ def unseen_voices(report: RunReport) -> str:
     return "\n".join(out) + "\n"
 
 
+def data_section(report: RunReport) -> str:
+    """Clips per label, and every manifest or folder by name and digest: the data the model saw."""
+    data = report.data
+    if not data:
+        return ""
+    counts = data.get("clips_per_label", {})
+    out = ["\nClips per label (" + f"{data.get('speakers', '?')} speakers):\n\n"]
+    out.append(_table(["label", "clips"], [[k, str(counts.get(k, 0))] for k in report.labels]))
+    if data.get("sources"):
+        out.append("\nRead from:\n")
+    for source in data.get("sources", []):
+        where = source.get("manifest") or source.get("folder")
+        line = f"\n- {'manifest' if 'manifest' in source else 'folder'} `{where}`: "
+        line += f"{source['clips']} clips"
+        if "sha256" in source:
+            line += f", sha256 `{source['sha256']}`"
+        if source.get("unreadable_skipped"):
+            line += f", {source['unreadable_skipped']} unreadable files skipped"
+        if source.get("dropped_by_labels"):
+            dropped = ", ".join(f"{k} {n}" for k, n in source["dropped_by_labels"].items())
+            line += f", left out by --labels: {dropped}"
+        out.append(line)
+    if "label_map" in data:
+        out.append(
+            "\n\nLabels renamed or merged: "
+            + ", ".join(f"{k} -> {v}" for k, v in data["label_map"].items())
+        )
+    if "labels_kept" in data:
+        out.append("\n\nLabels kept (--labels): " + ", ".join(data["labels_kept"]))
+    return "".join(out) + "\n"
+
+
 def render(report: RunReport, image: str | None) -> str:
     cfg, cv = report.config, report.cv
     labels = report.labels
@@ -263,6 +295,7 @@ def render(report: RunReport, image: str | None) -> str:
     out.append("## Data\n")
     rows = [[name, str(n)] for name, n in report.n_clips.items()]
     out.append(_table(["corpus", "clips"], rows))
+    out.append(data_section(report))
     out.append(
         "\nAudio is read at 16 kHz mono through the sources' downmix and resampler and cut by "
         "the live segmenter itself (its gain stage primed with the clip's peak level, as in the "

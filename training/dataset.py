@@ -27,7 +27,13 @@ class Dataset:
 
     @property
     def sessions(self) -> np.ndarray:
-        """The stream each clip is normalised in: its corpus."""
+        """The stream each clip is normalised in: its corpus, or ``corpus/session`` when a
+        manifest names the session (the corpus stays the part before the first ``/``)."""
+        return np.array([f"{c.corpus}/{c.session}" if c.session else c.corpus for c in self.clips])
+
+    @property
+    def corpora(self) -> np.ndarray:
+        """The corpus of each clip (corpora weigh equally, whatever their sessions)."""
         return np.array([c.corpus for c in self.clips])
 
     @property

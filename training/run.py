@@ -15,6 +15,8 @@ from streamer import features
 from streamer.model.normaliser import NormaliserParams
 from training import corpora, dataset, evaluate, export, feature_sets, robustness, streams
 from training.corpora import Clip
+from training.labels import LabelPlan, check_present
+from training.manifest import Source
 from training.model_types import DEFAULT_MODEL_TYPE, MODEL_TYPES, make_trainer
 from training.trainer import CrossCorpus, Fitted, Trainer, cross_corpus, cross_validate, fit_all
 
@@ -54,6 +56,8 @@ class RunConfig:
     workers: int = 2
     threads: int = 2
     show_progress: bool = True
+    sources: list[Source] = field(default_factory=list)  # --manifest / --folder clips
+    plan: LabelPlan = field(default_factory=LabelPlan)  # --labels / --map
 
 
 @dataclass
@@ -78,6 +82,7 @@ class RunReport:
     precision_curve: list[tuple[float, float, float]] = field(default_factory=list)
     gain_flips: Any = None
     non_speech: Any = None
+    data: dict[str, Any] = field(default_factory=dict)  # what the model saw (card, metadata)
 
 
 def smoke_subset(clips: list[Clip], n_speakers: int = 6, per_class: int = 1) -> list[Clip]:
@@ -94,8 +99,52 @@ def smoke_subset(clips: list[Clip], n_speakers: int = 6, per_class: int = 1) -> 
 
 
 def _read(cfg: RunConfig, corpus: str) -> list[Clip]:
-    clips = corpora.read_corpus(cfg.data_dir, corpus)
+    clips, _ = cfg.plan.apply(corpora.read_corpus(cfg.data_dir, corpus))
+    if not clips:
+        raise corpora.CorpusError(f"no {corpus} clips keep a label of --labels")
     return smoke_subset(clips) if cfg.smoke else clips
+
+
+def gather(cfg: RunConfig) -> dict[str, list[Clip]]:
+    """Training clips per corpus: the built-in corpora, then every manifest's and folder's
+    corpora in the order they appear (a corpus comes from one place only)."""
+    per_corpus = {c: _read(cfg, c) for c in cfg.corpora}
+    own: dict[str, list[Clip]] = {}
+    origin: dict[str, str] = {}
+    for source in cfg.sources:
+        for clip in source.clips:
+            if clip.corpus in per_corpus:
+                raise corpora.CorpusError(
+                    f"{source.name}: corpus {clip.corpus!r} is also read by --corpora; "
+                    "name the manifest's corpus otherwise"
+                )
+            if origin.setdefault(clip.corpus, source.name) != source.name:
+                raise corpora.CorpusError(
+                    f"{source.name}: corpus {clip.corpus!r} also comes from {origin[clip.corpus]}"
+                )
+            own.setdefault(clip.corpus, []).append(clip)
+    for name, clips in own.items():
+        per_corpus[name] = smoke_subset(clips) if cfg.smoke else clips
+    return per_corpus
+
+
+def data_summary(cfg: RunConfig, per_corpus: dict[str, list[Clip]]) -> dict[str, Any]:
+    """The data the model saw, for its card and metadata."""
+    counts: dict[str, int] = {}
+    for clips in per_corpus.values():
+        for clip in clips:
+            counts[clip.label] = counts.get(clip.label, 0) + 1
+    out: dict[str, Any] = {
+        "corpora": {k: len(v) for k, v in per_corpus.items()},
+        "speakers": len({c.speaker for v in per_corpus.values() for c in v}),
+        "clips_per_label": counts,
+        "sources": [s.describe() for s in cfg.sources],
+    }
+    if cfg.plan.keep is not None:
+        out["labels_kept"] = list(cfg.plan.keep)
+    if cfg.plan.rename:
+        out["label_map"] = dict(cfg.plan.rename)
+    return out
 
 
 def measure_inference(path: Path, input_kind: str, repeats: int = 30) -> dict[str, float]:
@@ -150,7 +199,7 @@ def _corpus_ua(ds: dataset.Dataset, probs: np.ndarray) -> dict[str, float]:
     """UA of each corpus's out-of-fold predictions, arg-max over that corpus's own labels."""
     out = {}
     for name in sorted({c.corpus for c in ds.clips}):
-        rows = np.flatnonzero(ds.sessions == name)
+        rows = np.flatnonzero(ds.corpora == name)
         own = sorted({int(ds.y[i]) for i in rows})
         pred = np.array(own)[probs[rows][:, own].argmax(1)]
         out[name] = evaluate.unweighted_accuracy(ds.y[rows], pred, ds.n_classes)
@@ -217,7 +266,7 @@ def run(cfg: RunConfig, log: Callable[[str], None] = print) -> RunReport:
     folds = min(cfg.folds, 3) if cfg.smoke else cfg.folds
     n_aug = min(cfg.n_aug, 1) if cfg.smoke else cfg.n_aug
 
-    def build(clips: list[Clip]) -> dataset.Dataset:
+    def build(clips: list[Clip], labels: tuple[str, ...] | None = None) -> dataset.Dataset:
         return dataset.build(
             clips,
             folds,
@@ -225,18 +274,22 @@ def run(cfg: RunConfig, log: Callable[[str], None] = print) -> RunReport:
             n_aug,
             cfg.cache_dir,
             want_frames,
+            labels=labels,
             show_progress=cfg.show_progress,
             workers=cfg.workers,
             prep=cfg.prep,
         )
 
-    per_corpus = {c: _read(cfg, c) for c in cfg.corpora}
-    clips = [clip for c in cfg.corpora for clip in per_corpus[c]]
+    per_corpus = gather(cfg)
+    clips = [clip for v in per_corpus.values() for clip in v]
+    check_present(cfg.plan, clips)
+    evaluate.check_label_speakers(clips)
+    data = data_summary(cfg, per_corpus)
     log(
         f"{len(clips)} clips from {', '.join(f'{k} ({len(v)})' for k, v in per_corpus.items())}; "
         f"{folds} speaker-grouped folds, {n_aug} augmented copies per training clip"
     )
-    ds = build(clips)
+    ds = build(clips, cfg.plan.keep)
     recipe = _recipe(cfg, clips, trainer.input_kind)
     n_columns = len(recipe.columns) if recipe else ds.vectors.shape[1]
     log(
@@ -257,7 +310,12 @@ def run(cfg: RunConfig, log: Callable[[str], None] = print) -> RunReport:
     cross: list[CrossCorpus] = []
     notes: list[str] = []
     flips = None
-    if cfg.cross_corpus:
+    if cfg.cross_corpus and cfg.sources and not all(c in per_corpus for c in CROSS_PAIR):
+        notes.append(
+            "cross-corpus evaluation skipped: it tests RAVDESS <-> EmoDB, and this run does not "
+            "train on both"
+        )
+    elif cfg.cross_corpus:
         cross, note, loco_models = _cross_corpus(cfg, trainer, ds, per_corpus, build, recipe, log)
         notes += note
     if cross:
@@ -288,8 +346,8 @@ def run(cfg: RunConfig, log: Callable[[str], None] = print) -> RunReport:
 
     cv_method = (
         f"{folds}-fold StratifiedGroupKFold by speaker (seed {cfg.seed}) on "
-        f"{'+'.join(cfg.corpora)}; every corpus normalised as its own stream; corpora weighted "
-        "equally; temperature from held-out corpora"
+        f"{'+'.join(per_corpus)}; every corpus (or manifest session) normalised as its own "
+        "stream; corpora weighted equally; temperature from held-out corpora"
     )
     gate = None
     if recipe is not None:
@@ -338,7 +396,8 @@ def run(cfg: RunConfig, log: Callable[[str], None] = print) -> RunReport:
         model_type=trainer.name,
         feature_set=cfg.feature_set,
         segmenter=cfg.prep.to_dict(),
-        corpora="+".join(cfg.corpora),
+        corpora="+".join(per_corpus),
+        data=data,
         seed=str(cfg.seed),
         n_clips=str(len(ds.clips)),
         augmented_copies=str(n_aug),
@@ -401,6 +460,7 @@ def run(cfg: RunConfig, log: Callable[[str], None] = print) -> RunReport:
         precision_curve=curve,
         gain_flips=flips,
         non_speech=non_speech,
+        data=data,
     )
 
 
