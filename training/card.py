@@ -11,6 +11,7 @@ import numpy as np
 
 from streamer import features
 from training.corpora import __doc__ as CORPORA_DOC
+from training.evaluate import LEAKY
 from training.run import RunReport
 
 
@@ -221,6 +222,7 @@ def render(report: RunReport, image: str | None) -> str:
     labels = report.labels
     chance = 1.0 / len(labels)
     ms = report.inference_ms
+    kind = "RANDOM-SPLIT (leaky)" if cfg.split == "random" else "speaker-independent"
     out: list[str] = []
     out.append(f"# Model card: `{cfg.output.name}`")
     out.append(
@@ -231,6 +233,7 @@ def render(report: RunReport, image: str | None) -> str:
             if cfg.smoke
             else ""
         )
+        + (f"\n> **{LEAKY}.**\n" if cfg.split == "random" else "")
     )
     out.append("## Summary\n")
     summary = [
@@ -241,7 +244,7 @@ def render(report: RunReport, image: str | None) -> str:
         ],
         ["classes", ", ".join(labels)],
         [
-            "speaker-independent UA, all corpora (mean of folds)",
+            f"{kind} UA, all corpora (mean of folds)",
             f"**{_pct(cv.mean_ua)}** ± {_pct(cv.std_ua)} (chance {_pct(chance)})",
         ],
         [
@@ -250,7 +253,7 @@ def render(report: RunReport, image: str | None) -> str:
             f"({len(json.loads(report.metadata.get('columns', '[]'))) or 'all'}) / "
             + ("yes" if "normaliser" in report.metadata else "no"),
         ],
-        ["speaker-independent WA (mean of folds)", _pct(cv.mean_wa)],
+        [f"{kind} WA (mean of folds)", _pct(cv.mean_wa)],
         [
             "UA on the test speakers' augmented copies (noise, reverb, telephone…)",
             _pct(cv.augmented_test.ua) if cv.augmented_test else "n/a",

@@ -95,6 +95,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="rename a label, or merge labels into one (repeatable): --map calm=neutral",
     )
     p.add_argument("--folds", type=int, help="speaker-grouped cross-validation folds")
+    p.add_argument(
+        "--split",
+        choices=("speaker", "random"),
+        default="speaker",
+        help="speaker: folds keep every speaker apart (default); random: the tutorials' split, "
+        "speakers on both sides, figures LEAKY (output and card say so), for comparison only",
+    )
     p.add_argument("--seed", type=int, help="seed for folds, augmentation and models")
     p.add_argument("--output", type=Path, help="ONNX file to write")
     p.add_argument(
@@ -107,8 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--feature-set",
         default=DEFAULT_FEATURE_SET,
         choices=tuple(FEATURE_SETS),
-        help="utterance-vector columns the model reads: all 880, or the 152 prosodic / "
-        "voice-quality functionals (default: %(default)s, chosen by leave-one-corpus-out UA)",
+        help="utterance-vector columns the model reads: all 880; the 152 prosodic / "
+        "voice-quality functionals; or mfcc_chroma_mel, the tutorials' 65 means of MFCC, chroma "
+        "and mel bands (default: %(default)s, chosen by leave-one-corpus-out UA)",
     )
     p.add_argument(
         "--normalise",
@@ -168,6 +176,8 @@ def reproduce_command(
         parts += ["--labels", *args.labels]
     for item in args.map or ():
         parts += ["--map", item]
+    if args.split != "speaker":
+        parts += ["--split", args.split]
     if args.smoke:
         parts.append("--smoke")
     if args.no_cross_corpus:
@@ -308,6 +318,7 @@ def main(argv: list[str] | None = None) -> int:
         show_progress=not args.quiet and sys.stderr.isatty(),
         sources=sources,
         plan=plan,
+        split=args.split,
     )
     try:
         # One BLAS thread: the models are small, and OpenBLAS threads spinning against the

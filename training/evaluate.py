@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.optimize import minimize_scalar
-from sklearn.model_selection import StratifiedGroupKFold
+from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
 from training.corpora import Clip
 
@@ -36,6 +36,24 @@ def speaker_folds(clips: Sequence[Clip], n_folds: int, seed: int) -> np.ndarray:
     splitter = StratifiedGroupKFold(n_splits=n_folds, shuffle=True, random_state=seed)
     fold = np.full(len(clips), -1, dtype=int)
     for k, (_, test) in enumerate(splitter.split(np.zeros(len(clips)), labels, speakers)):
+        fold[test] = k
+    return fold
+
+
+SPLITS = ("speaker", "random")
+LEAKY = (
+    "RANDOM SPLIT: the same speakers are in training and test folds, so these figures are "
+    "leaky (what tutorials report), not what the model does on voices it never heard"
+)
+
+
+def random_folds(clips: Sequence[Clip], n_folds: int, seed: int) -> np.ndarray:
+    """Outer fold per clip ignoring speakers (stratified by label): the tutorials' random split,
+    kept only to show where their figures come from."""
+    labels = np.array([c.label for c in clips])
+    splitter = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed)
+    fold = np.full(len(clips), -1, dtype=int)
+    for k, (_, test) in enumerate(splitter.split(np.zeros(len(clips)), labels)):
         fold[test] = k
     return fold
 

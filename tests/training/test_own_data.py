@@ -27,11 +27,18 @@ def _meta(path: Path) -> dict[str, str]:
     return {p.key: p.value for p in onnx.load(str(path)).metadata_props}
 
 
-@pytest.mark.slow
-def test_an_unknown_corpus_trains_evaluates_exports_and_runs_live(tmp_path, capsys) -> None:
+@pytest.fixture(scope="module")
+def calls(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[dict[str, str]]]:
+    """The espeak-ng corpus (4 speakers x 3 labels x 3 lines) and its manifest rows."""
     require_tool("espeak-ng")
-    root = tmp_path / "calls"
-    rows = make_corpus(root)
+    root = tmp_path_factory.mktemp("own") / "calls"
+    return root, make_corpus(root)
+
+
+@pytest.mark.slow
+def test_an_unknown_corpus_trains_evaluates_exports_and_runs_live(calls, tmp_path, capsys) -> None:
+    root, rows = calls
+    rows = list(rows)
     # Two rows of a label the run leaves out: counted, not an error.
     for speaker in ("ann", "bob"):
         write_clip(root / speaker / "confused.wav", "Sorry, what was that?", speaker, "neutral")
@@ -113,3 +120,22 @@ def test_a_corpus_as_a_manifest_gives_the_folds_and_figures_of_the_built_in_read
     for key in CV_KEYS:
         assert a[key] == b[key], key
     assert json.loads(b["data"])["sources"][0]["manifest"] == "ravdess.csv"
+
+
+@pytest.mark.slow
+def test_a_random_split_says_it_is_leaky_everywhere(calls, tmp_path, capsys) -> None:
+    root, rows = calls
+    manifest = write_manifest(root / "random.csv", rows)
+    model = tmp_path / "random.onnx"
+    args = ["--manifest", str(manifest), "--split", "random", "--folds", "3", "--augment", "0"]
+    args += ["--no-cross-corpus", "--no-cache", "--quiet", "--output", str(model)]
+    assert cli.main(args) == 0
+    out = capsys.readouterr().out
+    assert "3 RANDOM (leaky) folds" in out and "WARNING: RANDOM SPLIT" in out
+    assert "RANDOM-SPLIT (leaky) CV: UA" in out and "speaker-independent CV" not in out
+    meta = _meta(model)
+    assert meta["split"].startswith("random (leaky")
+    assert "RANDOM split" in meta["cv_method"] and "StratifiedGroupKFold" not in meta["cv_method"]
+    card = (model.parent / "README.md").read_text()
+    assert "> **RANDOM SPLIT" in card and "RANDOM-SPLIT (leaky) UA" in card
+    assert "--split random" in card
