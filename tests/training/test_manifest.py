@@ -174,3 +174,17 @@ def test_folder_needs_a_speaker_regex_and_the_manifest_must_exist(tmp_path, caps
     assert "--folder needs --speaker-regex" in _one_line_error(capsys, code)
     code = _train(tmp_path, "--manifest", str(tmp_path / "missing.csv"))
     assert f"manifest {tmp_path / 'missing.csv'}: " in _one_line_error(capsys, code)
+
+
+@pytest.mark.corpus
+def test_a_manifest_corpus_cannot_also_come_from_corpora(
+    ravdess_dir, clips_dir, tmp_path, capsys
+) -> None:
+    """Manifests mix with the built-in corpora, but one corpus is read from one place only (two
+    copies of a clip would land in two streams and, with another speaker id, in two folds)."""
+    lines = ["path,label,speaker,corpus", "audio/ann_happy.wav,happy,ann,ravdess"]
+    lines += ["audio/bob_sad.wav,sad,bob,ravdess"]
+    path = _manifest(clips_dir, lines)
+    data = ["--data-dir", str(ravdess_dir.parent), "--corpora", "ravdess"]
+    code = _train(tmp_path, *data, "--manifest", str(path), "--smoke")
+    assert "corpus 'ravdess' is also read by --corpora" in _one_line_error(capsys, code)
