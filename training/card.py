@@ -214,6 +214,9 @@ def data_section(report: RunReport) -> str:
         )
     if "labels_kept" in data:
         out.append("\n\nLabels kept (--labels): " + ", ".join(data["labels_kept"]))
+    for corpus, left_out in data.get("dropped_by_labels", {}).items():
+        counts = ", ".join(f"{k} {n}" for k, n in left_out.items())
+        out.append(f"\n\nLeft out of {corpus} by --labels: {counts}")
     return "".join(out) + "\n"
 
 

@@ -99,17 +99,28 @@ def smoke_subset(clips: list[Clip], n_speakers: int = 6, per_class: int = 1) -> 
     return out
 
 
-def _read(cfg: RunConfig, corpus: str) -> list[Clip]:
-    clips, _ = cfg.plan.apply(corpora.read_corpus(cfg.data_dir, corpus))
+def _read_counted(cfg: RunConfig, corpus: str) -> tuple[list[Clip], dict[str, int]]:
+    """A built-in corpus's clips under the run's label plan, and how many each label dropped."""
+    clips, dropped = cfg.plan.apply(corpora.read_corpus(cfg.data_dir, corpus))
     if not clips:
         raise corpora.CorpusError(f"no {corpus} clips keep a label of --labels")
-    return smoke_subset(clips) if cfg.smoke else clips
+    return (smoke_subset(clips) if cfg.smoke else clips), dict(sorted(dropped.items()))
 
 
-def gather(cfg: RunConfig) -> dict[str, list[Clip]]:
+def _read(cfg: RunConfig, corpus: str) -> list[Clip]:
+    return _read_counted(cfg, corpus)[0]
+
+
+def gather(cfg: RunConfig) -> tuple[dict[str, list[Clip]], dict[str, dict[str, int]]]:
     """Training clips per corpus: the built-in corpora, then every manifest's and folder's
-    corpora in the order they appear (a corpus comes from one place only)."""
-    per_corpus = {c: _read(cfg, c) for c in cfg.corpora}
+    corpora in the order they appear (a corpus comes from one place only); and the clips
+    --labels left out of each built-in corpus."""
+    per_corpus: dict[str, list[Clip]] = {}
+    dropped: dict[str, dict[str, int]] = {}
+    for c in cfg.corpora:
+        per_corpus[c], left_out = _read_counted(cfg, c)
+        if left_out:
+            dropped[c] = left_out
     own: dict[str, list[Clip]] = {}
     origin: dict[str, str] = {}
     for source in cfg.sources:
@@ -126,10 +137,12 @@ def gather(cfg: RunConfig) -> dict[str, list[Clip]]:
             own.setdefault(clip.corpus, []).append(clip)
     for name, clips in own.items():
         per_corpus[name] = smoke_subset(clips) if cfg.smoke else clips
-    return per_corpus
+    return per_corpus, dropped
 
 
-def data_summary(cfg: RunConfig, per_corpus: dict[str, list[Clip]]) -> dict[str, Any]:
+def data_summary(
+    cfg: RunConfig, per_corpus: dict[str, list[Clip]], dropped: dict[str, dict[str, int]]
+) -> dict[str, Any]:
     """The data the model saw, for its card and metadata."""
     counts: dict[str, int] = {}
     for clips in per_corpus.values():
@@ -141,6 +154,8 @@ def data_summary(cfg: RunConfig, per_corpus: dict[str, list[Clip]]) -> dict[str,
         "clips_per_label": counts,
         "sources": [s.describe() for s in cfg.sources],
     }
+    if dropped:
+        out["dropped_by_labels"] = dropped  # built-in corpora; manifests count in "sources"
     if cfg.plan.keep is not None:
         out["labels_kept"] = list(cfg.plan.keep)
     if cfg.plan.rename:
@@ -285,12 +300,14 @@ def run(cfg: RunConfig, log: Callable[[str], None] = print) -> RunReport:
         )
 
     leaky = cfg.split == "random"
-    per_corpus = gather(cfg)
+    per_corpus, dropped = gather(cfg)
     clips = [clip for v in per_corpus.values() for clip in v]
     check_present(cfg.plan, clips)
     if not leaky:
         evaluate.check_label_speakers(clips)
-    data = data_summary(cfg, per_corpus)
+    data = data_summary(cfg, per_corpus, dropped)
+    for name, left_out in dropped.items():
+        log(f"{name}: left out by --labels: {', '.join(f'{k} {n}' for k, n in left_out.items())}")
     log(
         f"{len(clips)} clips from {', '.join(f'{k} ({len(v)})' for k, v in per_corpus.items())}; "
         f"{folds} {'RANDOM (leaky)' if leaky else 'speaker-grouped'} folds, {n_aug} augmented "

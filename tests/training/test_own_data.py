@@ -139,3 +139,30 @@ def test_a_random_split_says_it_is_leaky_everywhere(calls, tmp_path, capsys) -> 
     card = (model.parent / "README.md").read_text()
     assert "> **RANDOM SPLIT" in card and "RANDOM-SPLIT (leaky) UA" in card
     assert "--split random" in card
+
+
+@pytest.mark.corpus
+@pytest.mark.slow
+def test_a_label_set_on_a_built_in_corpus_follows_into_the_model(
+    ravdess_dir: Path, tmp_path: Path, capsys
+) -> None:
+    """The RAVDESS 5-class setup, fearful renamed: the model's labels are the --labels list in
+    its order, and what was left out is counted in the log, the metadata and the card."""
+    model = tmp_path / "five.onnx"
+    args = ["--data-dir", str(ravdess_dir.parent), "--corpora", "ravdess", "--smoke", "--quiet"]
+    args += ["--augment", "0", "--no-cross-corpus", "--no-cache", "--map", "fearful=afraid"]
+    args += ["--labels", "calm", "happy", "sad", "angry", "afraid", "--output", str(model)]
+    assert cli.main(args) == 0
+    out = capsys.readouterr().out
+    assert "ravdess: left out by --labels: disgust 192, neutral 96, surprised 192" in out
+    meta = _meta(model)
+    assert json.loads(meta["labels"]) == ["calm", "happy", "sad", "angry", "afraid"]
+    data = json.loads(meta["data"])
+    assert data["clips_per_label"] == {x: 6 for x in ("calm", "happy", "sad", "angry", "afraid")}
+    assert data["label_map"] == {"fearful": "afraid"}
+    assert data["dropped_by_labels"] == {
+        "ravdess": {"disgust": 192, "neutral": 96, "surprised": 192}
+    }
+    card = (model.parent / "README.md").read_text()
+    assert "Left out of ravdess by --labels: disgust 192, neutral 96, surprised 192" in card
+    assert "fearful -> afraid" in card and "--map fearful=afraid" in card
