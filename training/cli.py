@@ -15,6 +15,7 @@ import shlex
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from streamer.defaults import packaged_defaults
 from streamer.outputs import OutputError, check_writable_path
@@ -22,6 +23,10 @@ from streamer.settings import PROJECT_ROOT, Settings, SettingsError, load_settin
 from training.corpora import PARSERS
 from training.feature_sets import DEFAULT_FEATURE_SET, FEATURE_SETS
 from training.model_types import DEFAULT_MODEL_TYPE, MODEL_TYPES, help_text
+
+if TYPE_CHECKING:
+    from training.labels import LabelPlan
+    from training.manifest import Source
 
 SMOKE_OUTPUT = Path("out") / "smoke" / "ser-smoke.onnx"  # relative to the working directory
 # Module a training import needs -> (what it is, the extra that installs it)
@@ -222,6 +227,28 @@ def _warn(message: str) -> None:
     print(f"ser-train: warning: {message}", file=sys.stderr)
 
 
+def read_own_data(args: argparse.Namespace, plan: LabelPlan) -> list[Source]:
+    """Every --manifest and --folder as clips; one line each on what was read and left out."""
+    from training.manifest import read_folder, read_manifest
+
+    sources = [read_manifest(m, plan, args.on_unreadable) for m in args.manifest or ()]
+    sources += [
+        read_folder(f, args.speaker_regex, plan, args.on_unreadable) for f in args.folder or ()
+    ]
+    for source in sources:
+        for line in source.skipped:
+            _warn(f"{line}; skipped")
+        left_out = [f"{len(source.skipped)} unreadable file(s) skipped"] if source.skipped else []
+        if source.dropped:
+            left_out.append(
+                "left out by --labels: "
+                + ", ".join(f"{k} {n}" for k, n in sorted(source.dropped.items()))
+            )
+        suffix = f" ({'; '.join(left_out)})" if left_out else ""
+        print(f"{source.name}: {len(source.clips)} clips{suffix}")
+    return sources
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     own_data = bool(args.manifest or args.folder)
@@ -262,27 +289,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.folder and not args.speaker_regex:
         return _fail("--folder needs --speaker-regex (one capture group: the speaker)")
     from training.labels import LabelError, parse_plan
-    from training.manifest import ManifestError, read_folder, read_manifest
+    from training.manifest import ManifestError
 
     try:
         plan = parse_plan(args.labels, args.map)
-        sources = [read_manifest(m, plan, args.on_unreadable) for m in args.manifest or ()]
-        sources += [
-            read_folder(f, args.speaker_regex, plan, args.on_unreadable) for f in args.folder or ()
-        ]
+        sources = read_own_data(args, plan)
     except (LabelError, ManifestError) as exc:
         return _fail(str(exc))
-    for source in sources:
-        for line in source.skipped:
-            _warn(f"{line}; skipped")
-        left_out = [f"{len(source.skipped)} unreadable file(s) skipped"] if source.skipped else []
-        if source.dropped:
-            left_out.append(
-                "left out by --labels: "
-                + ", ".join(f"{k} {n}" for k, n in sorted(source.dropped.items()))
-            )
-        suffix = f" ({'; '.join(left_out)})" if left_out else ""
-        print(f"{source.name}: {len(source.clips)} clips{suffix}")
 
     try:
         from threadpoolctl import threadpool_limits
