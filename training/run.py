@@ -378,7 +378,8 @@ def run(cfg: RunConfig, log: Callable[[str], None] = print) -> RunReport:
     )
     cv_method += (
         f"{'+'.join(per_corpus)}; every corpus (or manifest session) normalised as its own "
-        "stream; corpora weighted equally; temperature from held-out corpora"
+        "stream; corpora weighted equally; temperature from "
+        + ("held-out corpora" if cross else "inner folds")
     )
     gate = None
     if recipe is not None:
