@@ -112,6 +112,7 @@ class MoodPoints:
     now_colour: str
     trend: tuple[float, float] | None
     history: tuple[tuple[tuple[float, float], str], ...]  # older points with their colours
+    unplaced: bool = False  # utterances heard, but none of the model's labels has a point
 
 
 class MoodGrid:
@@ -307,11 +308,14 @@ def mood_points(
         now_colour=colour_of(shown_label(last, uncertain_below)),
         trend=affect(last.labels, smoothed[-1].tolist()),
         history=tuple(older),
+        unplaced=affect(last.labels, [1.0] * len(last.labels)) is None,
     )
 
 
 def mood_caption(points: MoodPoints) -> list[Text]:
     """Two lines under the mood grid: the latest point in numbers and words, and the trend's."""
+    if points.unplaced:  # a model with its own label set: its labels are shown plainly elsewhere
+        return [Text("no mood point for these labels", style="dim"), Text("")]
     if points.now is None:
         return [Text("waiting for speech…", style="dim"), Text("")]
     lines = []

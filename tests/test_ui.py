@@ -153,3 +153,28 @@ def test_status_says_when_the_stream_is_adapting_and_counts_non_speech():
     marked = dataclasses.replace(base, adapting=True, non_speech=3)
     text = screen(render(marked, SourceStats(), info(), 20), 100)
     assert "adapting" in text and "3 non-speech" in text
+
+
+def test_a_model_with_its_own_labels_is_shown_plainly_and_kept_off_the_mood_plane():
+    """Labels without a circumplex point (a manifest's own label set) get spare colours in the
+    key and bars; utterances that carry only such labels leave the mood plane empty and say so,
+    instead of waiting for speech forever."""
+    own = ("frustrated", "satisfied", "neutral")
+    call = [
+        prediction(1.0, 3.0, (0.8, 0.1, 0.1), labels=own),
+        prediction(4.0, 6.0, (0.1, 0.1, 0.8), labels=own),
+    ]
+    view = ViewInfo("file call.wav", own, 10, 0.5, 0.4, 0.3)
+    text = screen(render(snapshot(call), SourceStats(), view, 7), 120)
+    for label in own:
+        assert label in text
+    assert " NEUTRAL " in text and "waiting for speech" not in text
+    assert "even" in text  # neutral has a point: the origin
+
+    unplaced = ("frustrated", "satisfied")
+    call = [prediction(1.0, 3.0, (0.9, 0.1), labels=unplaced)]
+    view = ViewInfo("file call.wav", unplaced, 10, 0.5, 0.4, 0.3)
+    text = screen(render(snapshot(call), SourceStats(), view, 4), 120)
+    assert " FRUSTRATED " in text and "satisfied" in text
+    assert "no mood point for these labels" in text
+    assert "waiting for speech" not in text

@@ -11,6 +11,7 @@ import numpy as np
 
 from streamer import features
 from training.corpora import __doc__ as CORPORA_DOC
+from training.evaluate import LEAKY
 from training.run import RunReport
 
 
@@ -184,11 +185,47 @@ def unseen_voices(report: RunReport) -> str:
     return "\n".join(out) + "\n"
 
 
+def data_section(report: RunReport) -> str:
+    """Clips per label, and every manifest or folder by name and digest: the data the model saw."""
+    data = report.data
+    if not data:
+        return ""
+    counts = data.get("clips_per_label", {})
+    out = ["\nClips per label (" + f"{data.get('speakers', '?')} speakers):\n\n"]
+    out.append(_table(["label", "clips"], [[k, str(counts.get(k, 0))] for k in report.labels]))
+    if data.get("sources"):
+        out.append("\nRead from:\n")
+    for source in data.get("sources", []):
+        where = source.get("manifest") or source.get("folder")
+        line = f"\n- {'manifest' if 'manifest' in source else 'folder'} `{where}`: "
+        line += f"{source['clips']} clips"
+        if "sha256" in source:
+            line += f", sha256 `{source['sha256']}`"
+        if source.get("unreadable_skipped"):
+            line += f", {source['unreadable_skipped']} unreadable files skipped"
+        if source.get("dropped_by_labels"):
+            dropped = ", ".join(f"{k} {n}" for k, n in source["dropped_by_labels"].items())
+            line += f", left out by --labels: {dropped}"
+        out.append(line)
+    if "label_map" in data:
+        out.append(
+            "\n\nLabels renamed or merged: "
+            + ", ".join(f"{k} -> {v}" for k, v in data["label_map"].items())
+        )
+    if "labels_kept" in data:
+        out.append("\n\nLabels kept (--labels): " + ", ".join(data["labels_kept"]))
+    for corpus, left_out in data.get("dropped_by_labels", {}).items():
+        counts = ", ".join(f"{k} {n}" for k, n in left_out.items())
+        out.append(f"\n\nLeft out of {corpus} by --labels: {counts}")
+    return "".join(out) + "\n"
+
+
 def render(report: RunReport, image: str | None) -> str:
     cfg, cv = report.config, report.cv
     labels = report.labels
     chance = 1.0 / len(labels)
     ms = report.inference_ms
+    kind = "RANDOM-SPLIT (leaky)" if cfg.split == "random" else "speaker-independent"
     out: list[str] = []
     out.append(f"# Model card: `{cfg.output.name}`")
     out.append(
@@ -199,6 +236,7 @@ def render(report: RunReport, image: str | None) -> str:
             if cfg.smoke
             else ""
         )
+        + (f"\n> **{LEAKY}.**\n" if cfg.split == "random" else "")
     )
     out.append("## Summary\n")
     summary = [
@@ -209,7 +247,7 @@ def render(report: RunReport, image: str | None) -> str:
         ],
         ["classes", ", ".join(labels)],
         [
-            "speaker-independent UA, all corpora (mean of folds)",
+            f"{kind} UA, all corpora (mean of folds)",
             f"**{_pct(cv.mean_ua)}** ± {_pct(cv.std_ua)} (chance {_pct(chance)})",
         ],
         [
@@ -218,7 +256,7 @@ def render(report: RunReport, image: str | None) -> str:
             f"({len(json.loads(report.metadata.get('columns', '[]'))) or 'all'}) / "
             + ("yes" if "normaliser" in report.metadata else "no"),
         ],
-        ["speaker-independent WA (mean of folds)", _pct(cv.mean_wa)],
+        [f"{kind} WA (mean of folds)", _pct(cv.mean_wa)],
         [
             "UA on the test speakers' augmented copies (noise, reverb, telephone…)",
             _pct(cv.augmented_test.ua) if cv.augmented_test else "n/a",
@@ -263,6 +301,7 @@ def render(report: RunReport, image: str | None) -> str:
     out.append("## Data\n")
     rows = [[name, str(n)] for name, n in report.n_clips.items()]
     out.append(_table(["corpus", "clips"], rows))
+    out.append(data_section(report))
     out.append(
         "\nAudio is read at 16 kHz mono through the sources' downmix and resampler and cut by "
         "the live segmenter itself (its gain stage primed with the clip's peak level, as in the "

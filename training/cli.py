@@ -15,6 +15,7 @@ import shlex
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from streamer.defaults import packaged_defaults
 from streamer.outputs import OutputError, check_writable_path
@@ -22,6 +23,10 @@ from streamer.settings import PROJECT_ROOT, Settings, SettingsError, load_settin
 from training.corpora import PARSERS
 from training.feature_sets import DEFAULT_FEATURE_SET, FEATURE_SETS
 from training.model_types import DEFAULT_MODEL_TYPE, MODEL_TYPES, help_text
+
+if TYPE_CHECKING:
+    from training.labels import LabelPlan
+    from training.manifest import Source
 
 SMOKE_OUTPUT = Path("out") / "smoke" / "ser-smoke.onnx"  # relative to the working directory
 # Module a training import needs -> (what it is, the extra that installs it)
@@ -56,7 +61,52 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--corpora", nargs="+", metavar="NAME", help=f"corpora to train on ({', '.join(PARSERS)})"
     )
+    p.add_argument(
+        "--manifest",
+        type=Path,
+        action="append",
+        metavar="CSV",
+        help="your own clips: a CSV with columns path,label,speaker (optional corpus, session; "
+        "paths relative to the CSV); repeatable, mixes with --corpora (which then defaults to "
+        "none)",
+    )
+    p.add_argument(
+        "--folder",
+        type=Path,
+        action="append",
+        metavar="DIR",
+        help="your own clips laid out as DIR/<label>/*.wav; needs --speaker-regex; repeatable",
+    )
+    p.add_argument(
+        "--speaker-regex",
+        metavar="RE",
+        help="for --folder: searched in each file name, its one capture group is the speaker, "
+        r"e.g. '^(\w+?)_' for anna_001.wav",
+    )
+    p.add_argument(
+        "--on-unreadable",
+        choices=("stop", "skip"),
+        default="stop",
+        help="a manifest or folder file soundfile cannot open: stop with its row, or skip it "
+        "and count it (default: %(default)s)",
+    )
+    p.add_argument(
+        "--labels", nargs="+", metavar="LABEL", help="train on these labels only (after --map)"
+    )
+    p.add_argument(
+        "--map",
+        action="append",
+        metavar="OLD=NEW",
+        help="rename a label, or merge labels into one (repeatable): --map calm=neutral",
+    )
     p.add_argument("--folds", type=int, help="speaker-grouped cross-validation folds")
+    p.add_argument(
+        "--split",
+        choices=("speaker", "random"),
+        default="speaker",
+        help="speaker: folds keep every speaker apart (default); random: the tutorials' split, "
+        "speakers on both sides, figures LEAKY (output and card say so), for comparison only",
+    )
     p.add_argument("--seed", type=int, help="seed for folds, augmentation and models")
     p.add_argument("--output", type=Path, help="ONNX file to write")
     p.add_argument(
@@ -69,8 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--feature-set",
         default=DEFAULT_FEATURE_SET,
         choices=tuple(FEATURE_SETS),
-        help="utterance-vector columns the model reads: all 880, or the 152 prosodic / "
-        "voice-quality functionals (default: %(default)s, chosen by leave-one-corpus-out UA)",
+        help="utterance-vector columns the model reads: all 880; the 152 prosodic / "
+        "voice-quality functionals; or mfcc_chroma_mel, the tutorials' 65 means of MFCC, chroma "
+        "and mel bands (default: %(default)s, chosen by leave-one-corpus-out UA)",
     )
     p.add_argument(
         "--normalise",
@@ -110,13 +161,28 @@ def reproduce_command(
     """The run's effective choices as flags, so the card's command does not depend on config.toml
     defaults staying the same (the corpus root is left to data.dir / SER_DATA_DIR)."""
     t = settings.training
-    parts = ["ser-train", "--corpora", *t.corpora, "--folds", str(t.folds), "--seed", str(t.seed)]
+    parts = ["ser-train", *(["--corpora", *t.corpora] if t.corpora else [])]
+    parts += ["--folds", str(t.folds), "--seed", str(t.seed)]
     parts += ["--model-type", args.model_type, "--feature-set", args.feature_set]
     parts += ["--normalise", args.normalise, "--augment", str(args.augment)]
     written = Path(output if output is not None else t.output)
     with contextlib.suppress(ValueError):  # outside the checkout: as given
         written = written.resolve().relative_to(PROJECT_ROOT)
     parts += ["--output", str(written)]
+    for manifest in args.manifest or ():
+        parts += ["--manifest", str(manifest)]
+    for folder in args.folder or ():
+        parts += ["--folder", str(folder)]
+    if args.folder:
+        parts += ["--speaker-regex", args.speaker_regex]
+    if args.on_unreadable != "stop":
+        parts += ["--on-unreadable", args.on_unreadable]
+    if args.labels:
+        parts += ["--labels", *args.labels]
+    for item in args.map or ():
+        parts += ["--map", item]
+    if args.split != "speaker":
+        parts += ["--split", args.split]
     if args.smoke:
         parts.append("--smoke")
     if args.no_cross_corpus:
@@ -157,8 +223,37 @@ def _fail(message: str) -> int:
     return 2
 
 
+def _warn(message: str) -> None:
+    print(f"ser-train: warning: {message}", file=sys.stderr)
+
+
+def read_own_data(args: argparse.Namespace, plan: LabelPlan) -> list[Source]:
+    """Every --manifest and --folder as clips; one line each on what was read and left out."""
+    from training.manifest import read_folder, read_manifest
+
+    sources = [read_manifest(m, plan, args.on_unreadable) for m in args.manifest or ()]
+    sources += [
+        read_folder(f, args.speaker_regex, plan, args.on_unreadable) for f in args.folder or ()
+    ]
+    for source in sources:
+        for line in source.skipped:
+            _warn(f"{line}; skipped")
+        left_out = [f"{len(source.skipped)} unreadable file(s) skipped"] if source.skipped else []
+        if source.dropped:
+            left_out.append(
+                "left out by --labels: "
+                + ", ".join(f"{k} {n}" for k, n in sorted(source.dropped.items()))
+            )
+        suffix = f" ({'; '.join(left_out)})" if left_out else ""
+        print(f"{source.name}: {len(source.clips)} clips{suffix}")
+    return sources
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    own_data = bool(args.manifest or args.folder)
+    if args.corpora is None and own_data:
+        args.corpora = []  # your own data alone, unless --corpora adds built-in corpora
     overrides = {
         "data": {"dir": str(args.data_dir) if args.data_dir else None},
         "training": {
@@ -184,13 +279,23 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(str(exc))
     t = settings.training
     data_dir = settings.data.dir
-    if not data_dir.is_dir():
+    if t.corpora and not data_dir.is_dir():
         return _fail(f"data folder not found: {data_dir} (set --data-dir or SER_DATA_DIR)")
     unknown = [c for c in t.corpora if c not in PARSERS]
     if unknown:
         return _fail(f"unknown corpus {unknown[0]!r} (known: {', '.join(PARSERS)})")
     if args.augment < 0 or args.workers < 1:
         return _fail("--augment must be >= 0 and --workers >= 1")
+    if args.folder and not args.speaker_regex:
+        return _fail("--folder needs --speaker-regex (one capture group: the speaker)")
+    from training.labels import LabelError, parse_plan
+    from training.manifest import ManifestError
+
+    try:
+        plan = parse_plan(args.labels, args.map)
+        sources = read_own_data(args, plan)
+    except (LabelError, ManifestError) as exc:
+        return _fail(str(exc))
 
     try:
         from threadpoolctl import threadpool_limits
@@ -224,13 +329,16 @@ def main(argv: list[str] | None = None) -> int:
         workers=min(args.workers, os.cpu_count() or 1),
         threads=max(1, args.threads),
         show_progress=not args.quiet and sys.stderr.isatty(),
+        sources=sources,
+        plan=plan,
+        split=args.split,
     )
     try:
         # One BLAS thread: the models are small, and OpenBLAS threads spinning against the
         # extraction processes (or a busy machine) made fits ten times slower.
         with threadpool_limits(1):
             report = run(cfg)
-    except (CorpusError, EvaluationError) as exc:
+    except (CorpusError, EvaluationError, LabelError) as exc:
         return _fail(str(exc))
     except ImportError as exc:
         return _fail(missing_extra_message(exc))

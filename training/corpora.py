@@ -51,6 +51,7 @@ class Clip:
     corpus: str
     speaker: str  # "<corpus>:<id>"
     label: str
+    session: str = ""  # a manifest's recording session: normalised as a stream of its own
 
 
 RAVDESS_EMOTIONS = {
@@ -208,6 +209,8 @@ def read_corpora(root: Path, corpora: Iterable[str]) -> list[Clip]:
 
 
 def labels_in(clips: Iterable[Clip]) -> tuple[str, ...]:
-    """Labels present, in the order of the common vocabulary (the model's column order)."""
+    """Labels present, in the order of the common vocabulary (the model's column order), then
+    any other label (a manifest's own label set) in alphabetical order."""
     present = {clip.label for clip in clips}
-    return tuple(label for label in LABELS if label in present)
+    known = tuple(label for label in LABELS if label in present)
+    return known + tuple(sorted(present - set(LABELS)))

@@ -27,7 +27,13 @@ class Dataset:
 
     @property
     def sessions(self) -> np.ndarray:
-        """The stream each clip is normalised in: its corpus."""
+        """The stream each clip is normalised in: its corpus, or ``corpus/session`` when a
+        manifest names the session (the corpus stays the part before the first ``/``)."""
+        return np.array([f"{c.corpus}/{c.session}" if c.session else c.corpus for c in self.clips])
+
+    @property
+    def corpora(self) -> np.ndarray:
+        """The corpus of each clip (corpora weigh equally, whatever their sessions)."""
         return np.array([c.corpus for c in self.clips])
 
     @property
@@ -75,10 +81,15 @@ def build(
     show_progress: bool = True,
     workers: int = 2,
     prep: audio.Preparation | None = None,
+    split: str = "speaker",
 ) -> Dataset:
+    """``split="random"`` ignores speakers (leaky; only to compare with tutorials' figures)."""
     clips = list(clips)
     labels = labels or labels_in(clips)
-    fold = evaluate.speaker_folds(clips, n_folds, seed)
+    if split == "random":
+        fold = evaluate.random_folds(clips, n_folds, seed)
+    else:
+        fold = evaluate.speaker_folds(clips, n_folds, seed)
     jobs = [cache.Job(c.path, prep=prep) for c in clips]
     base = cache.extract_jobs(
         jobs,

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.optimize import minimize_scalar
-from sklearn.model_selection import StratifiedGroupKFold
+from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
 from training.corpora import Clip
 
@@ -29,7 +29,8 @@ def speaker_folds(clips: Sequence[Clip], n_folds: int, seed: int) -> np.ndarray:
     n_speakers = len(set(speakers))
     if n_speakers < n_folds:
         raise EvaluationError(
-            f"{n_folds} folds need at least {n_folds} speakers (have {n_speakers})"
+            f"{n_folds} speaker-grouped folds need at least {n_folds} speakers, the data has "
+            f"{n_speakers}; give --folds {max(n_speakers, 2)} or record more speakers"
         )
     labels = np.array([c.label for c in clips])
     splitter = StratifiedGroupKFold(n_splits=n_folds, shuffle=True, random_state=seed)
@@ -37,6 +38,38 @@ def speaker_folds(clips: Sequence[Clip], n_folds: int, seed: int) -> np.ndarray:
     for k, (_, test) in enumerate(splitter.split(np.zeros(len(clips)), labels, speakers)):
         fold[test] = k
     return fold
+
+
+SPLITS = ("speaker", "random")
+LEAKY = (
+    "RANDOM SPLIT: the same speakers are in training and test folds, so these figures are "
+    "leaky (what tutorials report), not what the model does on voices it never heard"
+)
+
+
+def random_folds(clips: Sequence[Clip], n_folds: int, seed: int) -> np.ndarray:
+    """Outer fold per clip ignoring speakers (stratified by label): the tutorials' random split,
+    kept only to show where their figures come from."""
+    labels = np.array([c.label for c in clips])
+    splitter = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed)
+    fold = np.full(len(clips), -1, dtype=int)
+    for k, (_, test) in enumerate(splitter.split(np.zeros(len(clips)), labels)):
+        fold[test] = k
+    return fold
+
+
+def check_label_speakers(clips: Sequence[Clip]) -> None:
+    """Refuse a label spoken by one speaker only: in speaker-grouped folds its clips are either
+    all tested by a model that never saw the label, or never tested at all."""
+    speakers: dict[str, set[str]] = {}
+    for clip in clips:
+        speakers.setdefault(clip.label, set()).add(clip.speaker)
+    for label, who in speakers.items():
+        if len(who) < 2:
+            raise EvaluationError(
+                f"label {label!r} comes from one speaker only ({next(iter(who))}); "
+                "speaker-independent folds need it from at least two"
+            )
 
 
 def fold_speakers(clips: Sequence[Clip], fold: np.ndarray) -> dict[int, list[str]]:

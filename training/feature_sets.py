@@ -34,9 +34,22 @@ def prosodic() -> tuple[str, ...]:
     return tuple(n for n in features.FEATURE_NAMES if "__" not in n or _root(n) in PROSODIC_ROOTS)
 
 
+def mfcc_chroma_mel() -> tuple[str, ...]:
+    """The tutorials' recipe: per-utterance means of MFCC, chroma and mel bands. Ours has 13
+    MFCCs, 12 chroma bins and 40 log-mel bands (the tutorials: 40 MFCCs, 12 chroma, 128 mel
+    powers), 65 columns."""
+    roots = ("mfcc_", "chroma_", "logmel_db_")
+    return tuple(
+        n
+        for n in features.FEATURE_NAMES
+        if n.endswith("__mean") and n.startswith(roots) and not n.startswith("mfcc_d")
+    )
+
+
 FEATURE_SETS = {
     "all": lambda: tuple(features.FEATURE_NAMES),
     "prosodic": prosodic,
+    "mfcc_chroma_mel": mfcc_chroma_mel,
 }
 DEFAULT_FEATURE_SET = "all"
 

@@ -76,6 +76,14 @@ _TYPES = [
         _sklearn("mlp"),
     ),
     ModelType(
+        "mlp_classic",
+        "the popular tutorials' MLP, untuned (300 hidden units, alpha 0.01, 500 iterations), "
+        "to reproduce their recipe",
+        (0.01,),
+        (0.01,),
+        _sklearn("mlp_classic"),
+    ),
+    ModelType(
         "cnn", "frame-level CNN with attention pooling (PyTorch, CPU)", (), (), _torch(False)
     ),
     ModelType("ensemble", "three CNNs averaged (PyTorch, CPU)", (), (), _torch(True)),

@@ -15,6 +15,8 @@ from streamer import features
 from streamer.model.normaliser import NormaliserParams
 from training import corpora, dataset, evaluate, export, feature_sets, robustness, streams
 from training.corpora import Clip
+from training.labels import LabelPlan, check_present
+from training.manifest import Source
 from training.model_types import DEFAULT_MODEL_TYPE, MODEL_TYPES, make_trainer
 from training.trainer import CrossCorpus, Fitted, Trainer, cross_corpus, cross_validate, fit_all
 
@@ -54,6 +56,9 @@ class RunConfig:
     workers: int = 2
     threads: int = 2
     show_progress: bool = True
+    split: str = "speaker"  # "random": the tutorials' leaky split, for comparison only
+    sources: list[Source] = field(default_factory=list)  # --manifest / --folder clips
+    plan: LabelPlan = field(default_factory=LabelPlan)  # --labels / --map
 
 
 @dataclass
@@ -78,6 +83,7 @@ class RunReport:
     precision_curve: list[tuple[float, float, float]] = field(default_factory=list)
     gain_flips: Any = None
     non_speech: Any = None
+    data: dict[str, Any] = field(default_factory=dict)  # what the model saw (card, metadata)
 
 
 def smoke_subset(clips: list[Clip], n_speakers: int = 6, per_class: int = 1) -> list[Clip]:
@@ -93,9 +99,68 @@ def smoke_subset(clips: list[Clip], n_speakers: int = 6, per_class: int = 1) -> 
     return out
 
 
+def _read_counted(cfg: RunConfig, corpus: str) -> tuple[list[Clip], dict[str, int]]:
+    """A built-in corpus's clips under the run's label plan, and how many each label dropped."""
+    clips, dropped = cfg.plan.apply(corpora.read_corpus(cfg.data_dir, corpus))
+    if not clips:
+        raise corpora.CorpusError(f"no {corpus} clips keep a label of --labels")
+    return (smoke_subset(clips) if cfg.smoke else clips), dict(sorted(dropped.items()))
+
+
 def _read(cfg: RunConfig, corpus: str) -> list[Clip]:
-    clips = corpora.read_corpus(cfg.data_dir, corpus)
-    return smoke_subset(clips) if cfg.smoke else clips
+    return _read_counted(cfg, corpus)[0]
+
+
+def gather(cfg: RunConfig) -> tuple[dict[str, list[Clip]], dict[str, dict[str, int]]]:
+    """Training clips per corpus: the built-in corpora, then every manifest's and folder's
+    corpora in the order they appear (a corpus comes from one place only); and the clips
+    --labels left out of each built-in corpus."""
+    per_corpus: dict[str, list[Clip]] = {}
+    dropped: dict[str, dict[str, int]] = {}
+    for c in cfg.corpora:
+        per_corpus[c], left_out = _read_counted(cfg, c)
+        if left_out:
+            dropped[c] = left_out
+    own: dict[str, list[Clip]] = {}
+    origin: dict[str, str] = {}
+    for source in cfg.sources:
+        for clip in source.clips:
+            if clip.corpus in per_corpus:
+                raise corpora.CorpusError(
+                    f"{source.name}: corpus {clip.corpus!r} is also read by --corpora; "
+                    "name the manifest's corpus otherwise"
+                )
+            if origin.setdefault(clip.corpus, source.name) != source.name:
+                raise corpora.CorpusError(
+                    f"{source.name}: corpus {clip.corpus!r} also comes from {origin[clip.corpus]}"
+                )
+            own.setdefault(clip.corpus, []).append(clip)
+    for name, clips in own.items():
+        per_corpus[name] = smoke_subset(clips) if cfg.smoke else clips
+    return per_corpus, dropped
+
+
+def data_summary(
+    cfg: RunConfig, per_corpus: dict[str, list[Clip]], dropped: dict[str, dict[str, int]]
+) -> dict[str, Any]:
+    """The data the model saw, for its card and metadata."""
+    counts: dict[str, int] = {}
+    for clips in per_corpus.values():
+        for clip in clips:
+            counts[clip.label] = counts.get(clip.label, 0) + 1
+    out: dict[str, Any] = {
+        "corpora": {k: len(v) for k, v in per_corpus.items()},
+        "speakers": len({c.speaker for v in per_corpus.values() for c in v}),
+        "clips_per_label": counts,
+        "sources": [s.describe() for s in cfg.sources],
+    }
+    if dropped:
+        out["dropped_by_labels"] = dropped  # built-in corpora; manifests count in "sources"
+    if cfg.plan.keep is not None:
+        out["labels_kept"] = list(cfg.plan.keep)
+    if cfg.plan.rename:
+        out["label_map"] = dict(cfg.plan.rename)
+    return out
 
 
 def measure_inference(path: Path, input_kind: str, repeats: int = 30) -> dict[str, float]:
@@ -150,7 +215,7 @@ def _corpus_ua(ds: dataset.Dataset, probs: np.ndarray) -> dict[str, float]:
     """UA of each corpus's out-of-fold predictions, arg-max over that corpus's own labels."""
     out = {}
     for name in sorted({c.corpus for c in ds.clips}):
-        rows = np.flatnonzero(ds.sessions == name)
+        rows = np.flatnonzero(ds.corpora == name)
         own = sorted({int(ds.y[i]) for i in rows})
         pred = np.array(own)[probs[rows][:, own].argmax(1)]
         out[name] = evaluate.unweighted_accuracy(ds.y[rows], pred, ds.n_classes)
@@ -217,7 +282,9 @@ def run(cfg: RunConfig, log: Callable[[str], None] = print) -> RunReport:
     folds = min(cfg.folds, 3) if cfg.smoke else cfg.folds
     n_aug = min(cfg.n_aug, 1) if cfg.smoke else cfg.n_aug
 
-    def build(clips: list[Clip]) -> dataset.Dataset:
+    def build(
+        clips: list[Clip], labels: tuple[str, ...] | None = None, split: str = "speaker"
+    ) -> dataset.Dataset:
         return dataset.build(
             clips,
             folds,
@@ -225,18 +292,30 @@ def run(cfg: RunConfig, log: Callable[[str], None] = print) -> RunReport:
             n_aug,
             cfg.cache_dir,
             want_frames,
+            labels=labels,
             show_progress=cfg.show_progress,
             workers=cfg.workers,
             prep=cfg.prep,
+            split=split,
         )
 
-    per_corpus = {c: _read(cfg, c) for c in cfg.corpora}
-    clips = [clip for c in cfg.corpora for clip in per_corpus[c]]
+    leaky = cfg.split == "random"
+    per_corpus, dropped = gather(cfg)
+    clips = [clip for v in per_corpus.values() for clip in v]
+    check_present(cfg.plan, clips)
+    if not leaky:
+        evaluate.check_label_speakers(clips)
+    data = data_summary(cfg, per_corpus, dropped)
+    for name, left_out in dropped.items():
+        log(f"{name}: left out by --labels: {', '.join(f'{k} {n}' for k, n in left_out.items())}")
     log(
         f"{len(clips)} clips from {', '.join(f'{k} ({len(v)})' for k, v in per_corpus.items())}; "
-        f"{folds} speaker-grouped folds, {n_aug} augmented copies per training clip"
+        f"{folds} {'RANDOM (leaky)' if leaky else 'speaker-grouped'} folds, {n_aug} augmented "
+        "copies per training clip"
     )
-    ds = build(clips)
+    if leaky:
+        log(f"WARNING: {evaluate.LEAKY}")
+    ds = build(clips, cfg.plan.keep, cfg.split)
     recipe = _recipe(cfg, clips, trainer.input_kind)
     n_columns = len(recipe.columns) if recipe else ds.vectors.shape[1]
     log(
@@ -247,7 +326,8 @@ def run(cfg: RunConfig, log: Callable[[str], None] = print) -> RunReport:
     cv = cross_validate(trainer, ds, log, recipe)
     corpus_ua = _corpus_ua(ds, cv.oof_probs)
     log(
-        f"speaker-independent CV: UA {cv.mean_ua:.3f} ± {cv.std_ua:.3f}, WA {cv.mean_wa:.3f}; "
+        f"{'RANDOM-SPLIT (leaky)' if leaky else 'speaker-independent'} CV: "
+        f"UA {cv.mean_ua:.3f} ± {cv.std_ua:.3f}, WA {cv.mean_wa:.3f}; "
         + ", ".join(f"{k} (own labels) UA {v:.3f}" for k, v in corpus_ua.items())
     )
 
@@ -257,7 +337,12 @@ def run(cfg: RunConfig, log: Callable[[str], None] = print) -> RunReport:
     cross: list[CrossCorpus] = []
     notes: list[str] = []
     flips = None
-    if cfg.cross_corpus:
+    if cfg.cross_corpus and cfg.sources and not all(c in per_corpus for c in CROSS_PAIR):
+        notes.append(
+            "cross-corpus evaluation skipped: it tests RAVDESS <-> EmoDB, and this run does not "
+            "train on both"
+        )
+    elif cfg.cross_corpus:
         cross, note, loco_models = _cross_corpus(cfg, trainer, ds, per_corpus, build, recipe, log)
         notes += note
     if cross:
@@ -287,9 +372,14 @@ def run(cfg: RunConfig, log: Callable[[str], None] = print) -> RunReport:
     final.temperature = temperature
 
     cv_method = (
-        f"{folds}-fold StratifiedGroupKFold by speaker (seed {cfg.seed}) on "
-        f"{'+'.join(cfg.corpora)}; every corpus normalised as its own stream; corpora weighted "
-        "equally; temperature from held-out corpora"
+        f"{folds}-fold StratifiedKFold, RANDOM split (seed {cfg.seed}; {evaluate.LEAKY}) on "
+        if leaky
+        else f"{folds}-fold StratifiedGroupKFold by speaker (seed {cfg.seed}) on "
+    )
+    cv_method += (
+        f"{'+'.join(per_corpus)}; every corpus (or manifest session) normalised as its own "
+        "stream; corpora weighted equally; temperature from "
+        + ("held-out corpora" if cross else "inner folds")
     )
     gate = None
     if recipe is not None:
@@ -338,7 +428,9 @@ def run(cfg: RunConfig, log: Callable[[str], None] = print) -> RunReport:
         model_type=trainer.name,
         feature_set=cfg.feature_set,
         segmenter=cfg.prep.to_dict(),
-        corpora="+".join(cfg.corpora),
+        corpora="+".join(per_corpus),
+        data=data,
+        split="random (leaky: speakers in training and test)" if leaky else "speaker",
         seed=str(cfg.seed),
         n_clips=str(len(ds.clips)),
         augmented_copies=str(n_aug),
@@ -401,6 +493,7 @@ def run(cfg: RunConfig, log: Callable[[str], None] = print) -> RunReport:
         precision_curve=curve,
         gain_flips=flips,
         non_speech=non_speech,
+        data=data,
     )
 
 

@@ -45,7 +45,10 @@ def inner_splits(data: TrainData, n_splits: int) -> list[tuple[np.ndarray, np.nd
     groups = np.unique(data.group)
     n = min(n_splits, len(groups))
     if n < 2:
-        raise evaluate.EvaluationError("inner validation needs speakers from two outer folds")
+        raise evaluate.EvaluationError(
+            "inner validation needs speakers from two outer folds besides the test fold: "
+            "use --folds 3 or more"
+        )
     out = []
     for tr, va in GroupKFold(n_splits=n).split(data.vectors, data.y, data.group):
         out.append((tr, va[~data.is_aug[va]]))

@@ -57,6 +57,31 @@ def test_too_few_speakers_is_an_error() -> None:
         evaluate.speaker_folds(_clips(n_speakers=3), 5, seed=0)
 
 
+def test_the_random_split_puts_speakers_on_both_sides_and_keeps_labels_balanced() -> None:
+    """The tutorials' split, kept to show their figures: every speaker ends up in several folds
+    (so a test speaker was heard in training), each fold holds every label equally."""
+    clips = _clips(n_speakers=4, per_class=5)
+    fold = evaluate.random_folds(clips, 5, seed=1234)
+    assert sorted(set(fold)) == [0, 1, 2, 3, 4]
+    folds_of = {
+        s: {int(k) for c, k in zip(clips, fold, strict=True) if c.speaker == s}
+        for s in {c.speaker for c in clips}
+    }
+    assert all(len(ks) > 1 for ks in folds_of.values())
+    for k in range(5):
+        labels = [c.label for c, f in zip(clips, fold, strict=True) if f == k]
+        assert sorted(labels.count(x) for x in LABELS) == [4, 4, 4, 4]
+    assert np.array_equal(fold, evaluate.random_folds(clips, 5, seed=1234))
+
+
+def test_a_label_from_one_speaker_only_is_refused() -> None:
+    clips = _clips(n_speakers=3)
+    clips.append(Clip(Path("/x/s0_bored.wav"), "fake", "fake:00", "bored"))
+    with pytest.raises(evaluate.EvaluationError, match="'bored' comes from one speaker only"):
+        evaluate.check_label_speakers(clips)
+    evaluate.check_label_speakers(_clips(n_speakers=2))  # every label from two speakers: fine
+
+
 def test_augmented_copies_stay_with_their_clip_in_training_only() -> None:
     ds = _dataset()
     for k in range(5):
