@@ -148,7 +148,3 @@ def train_data(ds: Dataset, rows: np.ndarray, aug_rows: np.ndarray) -> TrainData
         is_aug=np.concatenate([np.zeros(len(rows), bool), np.ones(len(aug_rows), bool)]),
         n_classes=ds.n_classes,
     )
-
-
-def all_training(ds: Dataset) -> TrainData:
-    return train_data(ds, np.arange(len(ds.clips)), np.arange(len(ds.aug_parent)))

@@ -154,15 +154,26 @@ def expected_calibration_error(probs: np.ndarray, y_true: np.ndarray, n_bins: in
     return float(ece)
 
 
-def fit_temperature(probs: np.ndarray, y_true: np.ndarray) -> float:
-    """Temperature T minimising NLL of softmax(log p / T) on held-out (inner) predictions."""
-    logp = np.log(np.clip(probs, 1e-12, 1.0))
+def fit_temperature(
+    probs: np.ndarray | Sequence[np.ndarray], y_true: np.ndarray | Sequence[np.ndarray]
+) -> float:
+    """Temperature T minimising NLL of softmax(log p / T) on held-out predictions. Several sets
+    (e.g. held-out corpora with different label sets) may be given as lists; their NLL is summed."""
+    if isinstance(probs, np.ndarray):
+        probs, y_true = [probs], [y_true]
+    sets = [
+        (np.log(np.clip(p, 1e-12, 1.0)), np.asarray(y)) for p, y in zip(probs, y_true, strict=True)
+    ]
+    n = sum(len(y) for _, y in sets)
 
     def nll(log_t: float) -> float:
-        z = logp / np.exp(log_t)
-        z = z - z.max(axis=1, keepdims=True)
-        logsm = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-        return float(-logsm[np.arange(len(y_true)), y_true].mean())
+        total = 0.0
+        for logp, y in sets:
+            z = logp / np.exp(log_t)
+            z = z - z.max(axis=1, keepdims=True)
+            logsm = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+            total -= float(logsm[np.arange(len(y)), y].sum())
+        return total / n
 
     result = minimize_scalar(nll, bounds=(np.log(0.05), np.log(20.0)), method="bounded")
     return float(np.exp(result.x))

@@ -17,6 +17,7 @@ import numpy as np
 
 from streamer.classifier import Classifier
 from streamer.pipeline import Pipeline
+from streamer.results import Prediction
 from streamer.segmenter import Segmenter
 from streamer.settings import SegmenterSettings, VadSettings
 from streamer.vad import vad_from_settings
@@ -38,16 +39,26 @@ def long_call(clips: Sequence[np.ndarray], seed: int, peak_dbfs: float = -8.0) -
     return (call * (10 ** (peak_dbfs / 20) / max(np.max(np.abs(call)), 1e-9))).astype(np.float32)
 
 
+def predictions(
+    model: Path | Classifier, samples: np.ndarray, vad: VadSettings, segmenter: SegmenterSettings
+) -> list[Prediction]:
+    """Every row ser-live would log for ``samples``, through a fresh pipeline."""
+    classifier = model if isinstance(model, Classifier) else Classifier(model)
+    pipeline = Pipeline(Segmenter(vad_from_settings(RATE, vad), segmenter), classifier)
+    rows = []
+    for i in range(0, len(samples), CHUNK):
+        rows += pipeline.process(samples[i : i + CHUNK])
+    return rows + pipeline.finish()
+
+
 def replay(
     model: Path, samples: np.ndarray, vad: VadSettings, segmenter: SegmenterSettings
 ) -> list[tuple[float, float, str, float]]:
     """(start_s, end_s, label, confidence) of every row ser-live would log for ``samples``."""
-    pipeline = Pipeline(Segmenter(vad_from_settings(RATE, vad), segmenter), Classifier(model))
-    rows = []
-    for i in range(0, len(samples), CHUNK):
-        rows += pipeline.process(samples[i : i + CHUNK])
-    rows += pipeline.finish()
-    return [(p.start_s, p.end_s, p.label, p.confidence) for p in rows]
+    return [
+        (p.start_s, p.end_s, p.label, p.confidence)
+        for p in predictions(model, samples, vad, segmenter)
+    ]
 
 
 def _overlap(a: tuple[float, float], b: tuple[float, float]) -> float:
@@ -150,11 +161,7 @@ def call_scores(
     call = np.concatenate(parts)
     call = (call * (10 ** (-8 / 20) / max(np.max(np.abs(call)), 1e-9))).astype(np.float32)
     classifier = Classifier(model)
-    pipeline = Pipeline(Segmenter(vad_from_settings(RATE, vad), segmenter), classifier)
-    rows = []
-    for i in range(0, len(call), CHUNK):
-        rows += pipeline.process(call[i : i + CHUNK])
-    rows += pipeline.finish()
+    rows = predictions(classifier, call, vad, segmenter)
     model_labels = list(classifier.labels)
 
     def covering(span: tuple[float, float]):

@@ -251,26 +251,6 @@ def choose_uncertain_below(
     return max(usable)[1] if usable else 0.5
 
 
-def _pooled_temperature(cross: list[CrossCorpus]) -> float:
-    """One temperature minimising the NLL of all held-out-corpus predictions together."""
-    from scipy.optimize import minimize_scalar
-
-    sets = [(np.log(np.clip(c.raw_probs, 1e-12, 1)), c.y) for c in cross if c.raw_probs is not None]
-
-    def nll(log_t: float) -> float:
-        total = 0.0
-        for logp, y in sets:
-            z = logp / np.exp(log_t)
-            z = z - z.max(axis=1, keepdims=True)
-            logsm = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-            total += float(-logsm[np.arange(len(y)), y].sum())
-        return total
-
-    return float(
-        np.exp(minimize_scalar(nll, bounds=(np.log(0.05), np.log(20.0)), method="bounded").x)
-    )
-
-
 def run(cfg: RunConfig, log: Callable[[str], None] = print) -> RunReport:
     start = time.perf_counter()
     if cfg.prep is None:
@@ -346,7 +326,8 @@ def run(cfg: RunConfig, log: Callable[[str], None] = print) -> RunReport:
         cross, note, loco_models = _cross_corpus(cfg, trainer, ds, per_corpus, build, recipe, log)
         notes += note
     if cross:
-        temperature = _pooled_temperature(cross)
+        # one temperature for all held-out-corpus predictions together
+        temperature = evaluate.fit_temperature([c.raw_probs for c in cross], [c.y for c in cross])
         before = float(
             np.mean([evaluate.expected_calibration_error(c.raw_probs, c.y) for c in cross])
         )
@@ -437,35 +418,33 @@ def run(cfg: RunConfig, log: Callable[[str], None] = print) -> RunReport:
         smoke=str(cfg.smoke).lower(),
         **{k: v for k, v in extra.items() if v is not None},
     )
-    model = export.finish(final.to_onnx(), meta, final.temperature)
-    export.save(model, cfg.output)
-
     non_speech = None
     if recipe is not None:
-        from streamer.settings import load_settings
-        from training import robustness
+        import tempfile
 
-        settings = load_settings()
+        from streamer.settings import load_settings
+
+        # The robustness checks replay the exported graph through the live pipeline; it is
+        # written once, to the real output, when their figures are in its metadata.
         vad, seg = cfg.prep.vad, cfg.prep.segmenter
-        threshold = uncertain if uncertain is not None else settings.ui.uncertain_below
-        non_speech = robustness.non_speech_rows(
-            cfg.output, vad, seg, threshold, seconds=5.0 if cfg.smoke else 20.0
-        )
+        threshold = uncertain if uncertain is not None else load_settings().ui.uncertain_below
+        with tempfile.TemporaryDirectory() as tmp:
+            trial = Path(tmp) / "model.onnx"
+            export.save(export.finish(final.to_onnx(), meta, final.temperature), trial)
+            non_speech = robustness.non_speech_rows(
+                trial, vad, seg, threshold, seconds=5.0 if cfg.smoke else 20.0
+            )
         log(
             f"non-speech: {sum(non_speech.rows.values())} rows, "
             f"{non_speech.total_confident} confident"
         )
         if cross and loco_models:
             flips = _gain_flips(cfg, loco_models, per_corpus, vad, seg, log)
-        more = {
-            "non_speech_confident_rows": str(non_speech.total_confident),
-            "non_speech_rows": json.dumps(non_speech.rows),
-        }
+        meta["non_speech_confident_rows"] = str(non_speech.total_confident)
+        meta["non_speech_rows"] = json.dumps(non_speech.rows)
         if flips is not None:
-            more["gain_flips"] = json.dumps({"utterances": flips.utterances, **flips.shares})
-        meta.update(more)
-        model = export.finish(final.to_onnx(), meta, final.temperature)
-        export.save(model, cfg.output)
+            meta["gain_flips"] = json.dumps({"utterances": flips.utterances, **flips.shares})
+    export.save(export.finish(final.to_onnx(), meta, final.temperature), cfg.output)
     size = cfg.output.stat().st_size
     speed = measure_inference(cfg.output, trainer.input_kind, repeats=5 if cfg.smoke else 30)
     log(

@@ -12,7 +12,7 @@ from sklearn.model_selection import GroupKFold
 
 from streamer.model.normaliser import NormaliserParams
 from training import evaluate, streams
-from training.dataset import Dataset, TrainData, all_training, train_data
+from training.dataset import Dataset, TrainData, train_data
 
 
 class Fitted(Protocol):
@@ -176,9 +176,7 @@ def cross_validate(
 def fit_all(
     trainer: Trainer, ds: Dataset, recipe: streams.StreamRecipe | None = None
 ) -> tuple[Fitted, NormaliserParams | None]:
-    everything = all_training(ds)
     prepared = prepare(ds, np.arange(len(ds.clips)), np.arange(len(ds.aug_parent)), recipe)
-    assert len(prepared.data.y) == len(everything.y)
     return trainer.fit(prepared.data), prepared.params
 
 
