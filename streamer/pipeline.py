@@ -43,6 +43,8 @@ class Snapshot:
     latency_p95_ms: float | None = None
     non_speech: int = 0  # segments the model's gate judged noise, music or other non-speech
     adapting: bool = False  # the stream normaliser still leans on the training statistics
+    partial: Prediction | None = None  # latest provisional result of the utterance in progress
+    channel: int | None = None  # 1-based input channel of this stream; None for the downmix
 
 
 def _now_iso() -> str:

@@ -37,6 +37,10 @@ class Prediction:
     labels: tuple[str, ...]
     probabilities: tuple[float, ...]
     latency_ms: float  # end of speech in the stream -> prediction ready
+    # False: a provisional result over the utterance so far, while it is still being spoken
+    # (``segmenter.partial_every_s``); the utterance's final row comes when it ends.
+    final: bool = True
+    channel: int | None = None  # 1-based input channel of its stream; None for the downmix
 
     @property
     def label(self) -> str:

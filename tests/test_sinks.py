@@ -63,10 +63,15 @@ def test_jsonl_objects_carry_exactly_the_csv_fields(tmp_path):
     records = [json.loads(line) for line in (tmp_path / "t.jsonl").read_text().splitlines()]
     assert len(records) == len(rows) == 2
     for row, record in zip(rows, records, strict=True):
-        assert list(record) == list(row)  # same fields, same order
+        assert list(record) == [*row, "final"]  # the CSV's fields in its order, then "final"
+        assert record["final"] is True
         assert record["label"] == row["label"]
         for key in row:
-            if key not in ("label", "wall_time"):
+            if key in ("label", "wall_time"):
+                continue
+            if row[key] == "":  # no point on the mood plane: empty in CSV, null in JSON
+                assert record[key] is None
+            else:
                 assert record[key] == pytest.approx(float(row[key]))
     # Below the gate the logs still hold the arg-max, never "uncertain".
     assert records[1]["label"] == "happy" and records[1]["confidence"] == 0.35

@@ -1,4 +1,5 @@
-"""CSV timeline: one row per utterance, on disk as soon as it is classified, never torn."""
+"""CSV timeline: one row per finished utterance, on disk as soon as it is classified, never torn
+(provisional results go to JSON lines only)."""
 
 from __future__ import annotations
 
@@ -18,19 +19,22 @@ def _csv_line(values: list[object]) -> str:
 
 
 class CsvSink:
-    def __init__(self, path: Path | str, labels: tuple[str, ...]) -> None:
+    def __init__(self, path: Path | str, labels: tuple[str, ...], channel: bool = False) -> None:
         self.path = Path(path)
+        self._channel = channel
         self._file = RowFile(self.path, "CSV")
         self.rows = 0
         try:
-            self._file.append(_csv_line(field_names(labels)))
+            self._file.append(_csv_line(field_names(labels, channel)))
         except OSError:
             self._file.close()
             raise
 
     def write(self, prediction: Prediction) -> None:
+        if not prediction.final:  # the CSV is the timeline of finished utterances
+            return
         # Written whole and unbuffered: if the run dies, every row already classified is on disk.
-        self._file.append(_csv_line(row_values(prediction)))
+        self._file.append(_csv_line(row_values(prediction, self._channel)))
         self.rows += 1
 
     def close(self) -> None:

@@ -1,21 +1,33 @@
-"""One place that turns a prediction into the fields every log format shares."""
+"""One place that turns a prediction into the fields every log format shares.
+
+Columns: ``channel`` (only when the run analyses chosen channels: 1 = left, 2 = right, ...),
+start and end in stream seconds, when the row was made, the arg-max label and its confidence,
+one probability per class, the latency, and the (valence, arousal) point the live view shows
+(empty when none of the model's labels has a place on the plane; see :mod:`streamer.emotions`).
+JSON lines add ``final`` (false for provisional results over an utterance still in progress).
+"""
 
 from __future__ import annotations
 
+from streamer.emotions import affect
 from streamer.results import Prediction
 
 
-def field_names(labels: tuple[str, ...]) -> list[str]:
+def field_names(labels: tuple[str, ...], channel: bool = False) -> list[str]:
     return (
-        ["start_s", "end_s", "wall_time", "label", "confidence"]
+        (["channel"] if channel else [])
+        + ["start_s", "end_s", "wall_time", "label", "confidence"]
         + [f"p_{label}" for label in labels]
-        + ["latency_ms"]
+        + ["latency_ms", "valence", "arousal"]
     )
 
 
-def row_values(prediction: Prediction) -> list[object]:
+def row_values(prediction: Prediction, channel: bool = False) -> list[object]:
+    point = affect(prediction.labels, prediction.probabilities)
+    valence, arousal = (round(point[0], 4), round(point[1], 4)) if point else (None, None)
     return (
-        [
+        ([prediction.channel] if channel else [])
+        + [
             round(prediction.start_s, 3),
             round(prediction.end_s, 3),
             prediction.wall_time,
@@ -23,5 +35,5 @@ def row_values(prediction: Prediction) -> list[object]:
             round(prediction.confidence, 4),
         ]
         + [round(p, 6) for p in prediction.probabilities]
-        + [round(prediction.latency_ms, 1)]
+        + [round(prediction.latency_ms, 1), valence, arousal]
     )
