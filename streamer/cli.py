@@ -62,6 +62,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--no-ui", action="store_true", help="no live view; print a line per utterance"
     )
+    channels = parser.add_mutually_exclusive_group()
+    channels.add_argument(
+        "--channel",
+        type=int,
+        metavar="N",
+        help="analyse only channel N (1 = left, 2 = right, ...) of a multi-channel file or device",
+    )
+    channels.add_argument(
+        "--channels",
+        choices=("mix", "each"),
+        default="mix",
+        help="mix: analyse the downmix; each: one stream per channel (its own segmenter, "
+        "normaliser and timeline; logs get a channel column)",
+    )
     parser.add_argument("--device", help="input device: index or part of its name")
     parser.add_argument("--list-devices", action="store_true", help="list input devices and exit")
     parser.add_argument("--model", type=Path, help="ONNX model (default: model.path in the config)")
@@ -86,6 +100,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="on stop, drop the utterance in progress instead of classifying it",
     )
     return parser
+
+
+def channel_mode(args: argparse.Namespace) -> str | int:
+    """What the source hands on: "mix" (the downmix), a 1-based channel number, or "each"."""
+    from streamer.settings import SettingsError
+
+    if args.channel is not None:
+        if args.channel < 1:
+            raise SettingsError(f"--channel counts from 1 (1 = left); got {args.channel}")
+        return int(args.channel)
+    return str(args.channels)
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
