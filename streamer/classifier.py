@@ -13,6 +13,7 @@ new stream. The model file format is described in :mod:`streamer.model.metadata`
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,6 +78,14 @@ class Classifier:
     def utterances_seen(self) -> int:
         return self.normaliser.seen if self.normaliser is not None else 0
 
+    def for_new_stream(self) -> Classifier:
+        """Another stream's classifier: the same loaded model, its own normaliser state (one
+        per channel of a call, say)."""
+        twin = copy.copy(self)
+        params = self.info.normaliser
+        twin.normaliser = StreamNormaliser(params) if params is not None else None
+        return twin
+
     def reset(self) -> None:
         """A new stream: forget the normaliser's statistics."""
         if self.normaliser is not None:
@@ -86,24 +95,26 @@ class Classifier:
         """The full utterance vector (every named column) of 16 kHz mono samples."""
         return features.extract_vector(samples)
 
-    def assess_vector(self, vector: np.ndarray) -> Assessment:
-        """Gate, normalise (updating the stream on speech) and classify one utterance vector."""
+    def assess_vector(self, vector: np.ndarray, update: bool = True) -> Assessment:
+        """Gate, normalise (updating the stream on speech, when ``update``) and classify one
+        utterance vector. ``update=False`` is for provisional results: the utterance will be
+        heard again whole, and only then counts in the stream's statistics."""
         speech = is_speech(self.info.speech_gate, vector)
         selected = vector[self._columns]
         if self.normaliser is None:
             normalised = selected.astype(np.float64)
-        elif speech:
+        elif speech and update:
             normalised = self.normaliser.update(selected, float(vector[self._level_index]))
         else:
             normalised = self.normaliser.preview(selected, float(vector[self._level_index]))
         probs = self.backend.predict(normalised[None, :])[0]
         return Assessment(probs, speech, self.adapting, normalised)
 
-    def assess(self, samples: np.ndarray) -> Assessment:
+    def assess(self, samples: np.ndarray, update: bool = True) -> Assessment:
         if self.info.input_kind == "frames":  # only what the model reads is computed
             probs = self.backend.predict(features.frame_features(samples)[None, :, :])[0]
             return Assessment(probs, True, False, None)
-        return self.assess_vector(self.front_end(samples))
+        return self.assess_vector(self.front_end(samples), update)
 
     def predict(self, samples: np.ndarray) -> np.ndarray:
         """Class probabilities (sum 1) for one utterance of 16 kHz mono samples."""

@@ -21,12 +21,13 @@ from streamer.outputs import OutputError, check_outputs
 
 if TYPE_CHECKING:
     from streamer.classifier import Classifier
-    from streamer.pipeline import Pipeline
     from streamer.runner import RunSummary
     from streamer.settings import Settings
     from streamer.sinks.totals import Totals
+    from streamer.stream import EmotionStream
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+JSONL_STDOUT = "-"  # --jsonl -: JSON lines on stdout, and nothing else there
 STOP_SIGNALS = tuple(
     getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
 )
@@ -50,7 +51,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--csv", type=Path, help="log one row per utterance to this CSV file")
     parser.add_argument(
-        "--jsonl", type=Path, help="log one JSON object per utterance (the CSV's fields) here"
+        "--jsonl",
+        type=Path,
+        help='log one JSON object per result (the CSV\'s fields and "final") here; "-" writes '
+        "them to stdout and nothing else (no live view, no lines)",
     )
     parser.add_argument(
         "--screenshot",
@@ -95,6 +99,13 @@ def build_parser() -> argparse.ArgumentParser:
     tuning.add_argument("--min-utterance-s", type=float)
     tuning.add_argument("--max-utterance-s", type=float)
     tuning.add_argument(
+        "--partial-every-s",
+        type=float,
+        metavar="SECONDS",
+        help="during speech, a provisional result this often for the live view and JSON lines "
+        "(0 = off; default: segmenter.partial_every_s)",
+    )
+    tuning.add_argument(
         "--drop-pending",
         action="store_true",
         help="on stop, drop the utterance in progress instead of classifying it",
@@ -125,6 +136,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
             "pre_roll_ms": args.pre_roll_ms,
             "min_utterance_s": args.min_utterance_s,
             "max_utterance_s": args.max_utterance_s,
+            "partial_every_s": args.partial_every_s,
             "flush_on_stop": False if args.drop_pending else None,
         },
         "replay": {"pace": pace},
@@ -211,27 +223,32 @@ def check_rate(settings: Settings, model_rate: int) -> None:
 def execute(args: argparse.Namespace, stop: threading.Event) -> RunSummary:
     from streamer.classifier import Classifier
     from streamer.runner import LogLost, run
-    from streamer.session import build_pipeline
+    from streamer.session import build_stream
     from streamer.sinks.console_lines import LineSink
     from streamer.sinks.csv_log import CsvSink
     from streamer.sinks.jsonl_log import JsonlSink
     from streamer.sinks.totals import Totals
 
     settings = settings_from_args(args)
-    show_ui = not args.no_ui and sys.stdout.isatty()
+    json_to_stdout = args.jsonl is not None and str(args.jsonl) == JSONL_STDOUT
+    show_ui = not args.no_ui and not json_to_stdout and sys.stdout.isatty()
+    channels = channel_mode(args)
     classifier = Classifier(settings.model.path)  # first: a bad model never opens the microphone
     check_rate(settings, classifier.info.sample_rate)
     settings = with_model_threshold(settings, classifier)
     source = make_source(args, settings, show_ui)
-    pipeline = build_pipeline(settings, classifier, source)
+    # Provisional results cost a classification each: only when something shows them.
+    partials = settings.segmenter.partial_every_s if show_ui or args.jsonl is not None else 0.0
+    pipeline = build_stream(settings, classifier, source, channels, partials)
     totals = Totals(settings.ui.uncertain_below)  # the live view's share over the whole run
     sinks: list[Any] = [totals]
+    by_channel = channels != "mix"
     try:  # a sink that cannot be opened still closes the source
         if args.csv is not None:
-            sinks.append(CsvSink(args.csv, classifier.labels))
+            sinks.append(CsvSink(args.csv, classifier.labels, by_channel))
         if args.jsonl is not None:
-            sinks.append(JsonlSink(args.jsonl, classifier.labels))
-        if not show_ui:
+            sinks.append(JsonlSink(args.jsonl, classifier.labels, by_channel))
+        if not show_ui and not json_to_stdout:
             sinks.append(LineSink(settings.ui.uncertain_below))
         if show_ui:
             summary = _run_with_ui(source, pipeline, sinks, stop, settings, args, totals)
@@ -259,7 +276,7 @@ def execute(args: argparse.Namespace, stop: threading.Event) -> RunSummary:
 
 def _run_with_ui(
     source: Any,
-    pipeline: Pipeline,
+    pipeline: EmotionStream,
     sinks: list[Any],
     stop: threading.Event,
     settings: Settings,
@@ -284,7 +301,7 @@ def _run_with_ui(
 
 def save_last_frame(
     path: Path,
-    pipeline: Pipeline,
+    pipeline: EmotionStream,
     source: Any,
     settings: Settings,
     elapsed_s: float,
@@ -325,7 +342,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.list_devices:
         return _list_devices()
     try:
-        check_outputs(args.input, {"--csv": args.csv, "--jsonl": args.jsonl}, args.screenshot)
+        jsonl = None if str(args.jsonl) == JSONL_STDOUT else args.jsonl
+        check_outputs(args.input, {"--csv": args.csv, "--jsonl": jsonl}, args.screenshot)
     except OutputError as exc:
         say(f"ser-live: error: {exc}")
         return EXIT_USAGE

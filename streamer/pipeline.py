@@ -59,11 +59,14 @@ class Pipeline:
         history: int = 200,
         clock: Callable[[], float] = time.monotonic,
         replay_start: datetime | None = None,
+        channel: int | None = None,
     ) -> None:
         """``replay_start``: replaying a recording as fast as possible, which started then. Rows
         then carry stream time instead of the machine's clock (see ``_timing``), so replaying the
-        same file gives the same rows on every run and in every process."""
+        same file gives the same rows on every run and in every process. ``channel``: the
+        1-based input channel this stream is (None: the downmix); its predictions carry it."""
         self.segmenter = segmenter
+        self.channel = channel
         self.model = model
         self.sample_rate_hz = segmenter.sample_rate_hz
         self._clock = clock
@@ -90,6 +93,7 @@ class Pipeline:
         self._utterances = 0
         self._non_speech = 0
         self._adapting = bool(getattr(self.model, "adapting", False))
+        self._partial: Prediction | None = None
 
     def process(self, block: np.ndarray) -> list[Prediction]:
         arrived = self._clock()
@@ -100,6 +104,9 @@ class Pipeline:
             rms = float(np.sqrt(np.mean(np.square(tail, dtype=np.float64))))
             self._level_dbfs = 20 * math.log10(rms) if rms > 1e-7 else -140.0
         predictions = self._classify_all(self.segmenter.feed(block))
+        if not self.segmenter.in_speech and self._partial is not None:
+            with self._lock:
+                self._partial = None  # the utterance ended (its final is out, or it was dropped)
         # Every future utterance ends after the start of the one in progress, which is at most
         # max_utterance + pre-roll + onset back: older arrival times are never asked for, and
         # dropping them keeps memory flat through hours of silence.
@@ -117,6 +124,8 @@ class Pipeline:
 
     def finish(self, classify_pending: bool = True) -> list[Prediction]:
         pending = self.segmenter.flush()
+        with self._lock:
+            self._partial = None
         return self._classify_all(pending) if classify_pending else []
 
     def _classify_all(self, utterances: list[Utterance]) -> list[Prediction]:
@@ -134,17 +143,25 @@ class Pipeline:
         return arrived - max(0, block_end - sample_index) / self.sample_rate_hz
 
     def _classify(self, utterance: Utterance) -> Prediction | None:
-        """A prediction, or None when the model's gate says the segment is not speech."""
+        """A prediction, or None when the model's gate says the segment is not speech.
+
+        A provisional utterance (``final`` false) is classified without touching the stream's
+        state: it counts nowhere, and the normaliser learns from the utterance only when it is
+        heard whole, so finals are the same with partial results on or off."""
+        final = utterance.final
         speech_ended = self._arrival_of(round(utterance.end_s * self.sample_rate_hz))
         assess = getattr(self.model, "assess", None)
         if assess is not None:
-            assessment = assess(utterance.samples)
-            with self._lock:
-                self._adapting = assessment.adapting
+            assessment = assess(utterance.samples) if final else assess(utterance.samples, False)
             if not assessment.speech:
-                with self._lock:
-                    self._non_speech += 1
+                if final:
+                    with self._lock:
+                        self._adapting = assessment.adapting
+                        self._non_speech += 1
                 return None
+            if final:
+                with self._lock:
+                    self._adapting = assessment.adapting
             probs = assessment.probabilities
         else:
             probs = self.model.predict(utterance.samples)
@@ -156,8 +173,14 @@ class Pipeline:
             labels=self.labels,
             probabilities=tuple(float(p) for p in probs),
             latency_ms=latency_ms,
+            final=final,
+            channel=self.channel,
         )
         with self._lock:
+            if not final:
+                self._partial = prediction
+                return prediction
+            self._partial = None
             self._recent.append(prediction)
             self._latencies.add(latency_ms)
             self._utterances += 1
@@ -174,12 +197,21 @@ class Pipeline:
         latency_ms = max(0.0, (closed_s - utterance.end_s) * 1000.0)
         return latency_ms, stamp.isoformat(timespec="milliseconds")
 
+    @property
+    def latencies(self) -> QuantileCounter:
+        """A copy of the latency counts of this stream's finals."""
+        copy = QuantileCounter(resolution=1.0)
+        with self._lock:
+            copy.merge(self._latencies)
+        return copy
+
     def snapshot(self) -> Snapshot:
         seg = self.segmenter
         with self._lock:
             recent, count = tuple(self._recent), self._utterances
             median, p95 = self._latencies.median_p95()
             non_speech, adapting = self._non_speech, self._adapting
+            partial = self._partial
         return Snapshot(
             position_s=self._samples_in / self.sample_rate_hz,
             level_dbfs=self._level_dbfs,
@@ -191,4 +223,6 @@ class Pipeline:
             latency_p95_ms=p95,
             non_speech=non_speech,
             adapting=adapting,
+            partial=partial,
+            channel=self.channel,
         )

@@ -21,6 +21,7 @@ class Utterance:
     samples: np.ndarray  # 16 kHz mono float32
     split: bool = False  # True when cut at max_utterance_s while speech went on
     closed_s: float | None = None  # stream time of the frame that closed it (hang-over, split, end)
+    final: bool = True  # False: the utterance so far, while it is still being spoken
 
     @property
     def duration_s(self) -> float:

@@ -14,12 +14,25 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
-from streamer.pipeline import Pipeline
+import numpy as np
+
+from streamer.pipeline import Snapshot
 from streamer.results import Prediction
 from streamer.sinks import Sink
 from streamer.sinks.rowfile import LogWriteError
 from streamer.sources import Source, SourceError
+
+
+class Stream(Protocol):
+    """What a run drives: a :class:`~streamer.stream.EmotionStream` or a single pipeline."""
+
+    def process(self, block: np.ndarray) -> list[Prediction]: ...
+
+    def finish(self, classify_pending: bool = True) -> list[Prediction]: ...
+
+    def snapshot(self) -> Snapshot: ...
 
 
 @dataclass(frozen=True)
@@ -76,7 +89,7 @@ class LogLost(OSError):
 
 def run(
     source: Source,
-    pipeline: Pipeline,
+    pipeline: Stream,
     sinks: Sequence[Sink],
     stop: threading.Event,
     classify_pending: bool = True,

@@ -6,9 +6,16 @@ Rules (all lengths from the settings):
 - it closes after ``hangover_ms`` of non-speech; its end is the end of the last speech frame;
 - utterances with less than ``min_utterance_s`` from onset to the last speech frame are dropped
   (the pre-roll does not count);
-- speech that goes on past ``max_utterance_s`` is cut there and a new utterance continues at
-  once, so a monologue still moves the timeline.
-Chunks of any size are accepted; the remainder that does not fill a VAD frame is carried over.
+- speech that goes on towards ``max_utterance_s`` is cut so that a monologue still moves the
+  timeline, and a new utterance continues at once. The cut prefers a pause: in the last quarter
+  before the limit (at most 2 s), the first frame the VAD calls non-speech ends the utterance
+  there (at its last speech frame); with no such frame by the limit, it is cut at the quietest
+  frame of that quarter rather than mid-word. An utterance never exceeds the limit.
+- with ``partial_every_s`` > 0, every that many seconds of speech a provisional utterance
+  (``final=False``: the audio from its start to its newest speech frame) is handed out as well;
+  it is emitted on a speech frame, so never in the hang-over just before the final one.
+Chunks of any size are accepted, with the same results; the remainder that does not fill a VAD
+frame is carried over.
 """
 
 from __future__ import annotations
@@ -22,9 +29,16 @@ from streamer.results import Utterance
 from streamer.settings import SegmenterSettings
 from streamer.vad import FrameVad
 
+PAUSE_SEARCH_MAX_S = 2.0  # the window before max_utterance_s in which a cut looks for a pause
+
 
 class Segmenter:
-    def __init__(self, vad: FrameVad, settings: SegmenterSettings) -> None:
+    def __init__(
+        self, vad: FrameVad, settings: SegmenterSettings, partial_every_s: float = 0.0
+    ) -> None:
+        """``partial_every_s``: provisional utterances this often (0 = none). The settings'
+        own ``partial_every_s`` is what ser-live asks for when something shows them; other
+        users of the segmenter (training, evaluation) want finals only."""
         self.vad = vad
         self.sample_rate_hz = vad.sample_rate_hz
         self.frame_len = vad.frame_len
@@ -35,22 +49,32 @@ class Segmenter:
         # Whole frames only: an utterance never exceeds max_utterance_s.
         self.min_speech_frames = math.ceil(settings.min_utterance_s * 1000 / frame_ms - 1e-9)
         self.max_frames = max(2, math.floor(settings.max_utterance_s * 1000 / frame_ms + 1e-9))
+        self.pause_frames = max(
+            1, min(self.max_frames // 4, round(PAUSE_SEARCH_MAX_S * 1000 / frame_ms))
+        )
+        self.partial_frames = (
+            max(1, round(partial_every_s * 1000 / frame_ms)) if partial_every_s > 0 else 0
+        )
         self.reset()
 
     def reset(self) -> None:
         self.vad.reset()
         self._carry = np.zeros(0, dtype=np.float32)
         self._frame_index = 0  # index of the next frame to be decided
-        self._history: deque[np.ndarray] = deque(maxlen=self.pre_roll_frames + self.onset_frames)
+        # (frame, energy) before an utterance opens: its pre-roll and onset
+        self._history: deque[tuple[np.ndarray, float]] = deque(
+            maxlen=self.pre_roll_frames + self.onset_frames
+        )
         self._voiced_run = 0
         self._in_speech = False
         self._frames: list[np.ndarray] = []
+        self._energies: list[float] = []  # sum of squares of each frame in _frames
         self._start_frame = 0
         self._last_voiced = 0  # frames in the current utterance up to its last speech frame
         self._speech_from = 0  # frames of pre-roll at the head of the current utterance
         self._silence_run = 0
+        self._next_partial = 0  # speech frames after which the next provisional result is due
         self.last_frame_speech = False
-        self._frames_tail: list[np.ndarray] = []
 
     @property
     def in_speech(self) -> bool:
@@ -67,7 +91,8 @@ class Segmenter:
         return self._frame_index * self.frame_len / self.sample_rate_hz
 
     def feed(self, samples: np.ndarray) -> list[Utterance]:
-        """Add samples; return the utterances that this chunk completed."""
+        """Add samples; return the utterances that this chunk completed (and, with partials on,
+        the provisional ones due in it), in stream order."""
         samples = np.asarray(samples, dtype=np.float32).reshape(-1)
         if len(self._carry):
             samples = np.concatenate([self._carry, samples])
@@ -78,9 +103,10 @@ class Segmenter:
             return []
         frames = samples[:used].reshape(n_frames, self.frame_len)
         decisions = self.vad.decide(frames)
+        energies = np.einsum("ij,ij->i", frames, frames, dtype=np.float64).tolist()
         done: list[Utterance] = []
-        for frame, speech in zip(frames, decisions, strict=True):
-            utterance = self._step(frame, bool(speech))
+        for frame, speech, energy in zip(frames, decisions.tolist(), energies, strict=True):
+            utterance = self._step(frame, speech, energy)
             if utterance is not None:
                 done.append(utterance)
         return done
@@ -95,64 +121,91 @@ class Segmenter:
         self._carry = np.zeros(0, dtype=np.float32)
         return done
 
-    def _step(self, frame: np.ndarray, speech: bool) -> Utterance | None:
+    def _step(self, frame: np.ndarray, speech: bool, energy: float) -> Utterance | None:
         index = self._frame_index
         self._frame_index += 1
         self.last_frame_speech = speech
         if not self._in_speech:
-            self._history.append(frame)
+            self._history.append((frame, energy))
             self._voiced_run = self._voiced_run + 1 if speech else 0
             if self._voiced_run >= self.onset_frames:
-                self._in_speech = True
-                self._frames = list(self._history)
-                self._start_frame = index + 1 - len(self._frames)
-                self._last_voiced = len(self._frames)
-                self._speech_from = len(self._frames) - self._voiced_run
-                self._silence_run = 0
-                self._history.clear()
-                self._voiced_run = 0
+                self._open(index)
             return None
         self._frames.append(frame)
+        self._energies.append(energy)
         if speech:
             self._last_voiced = len(self._frames)
             self._silence_run = 0
         else:
             self._silence_run += 1
         if self._silence_run >= self.hangover_frames:
-            utterance = self._close()
-            # The trailing silence becomes the pre-roll history of the next utterance.
-            for tail in self._frames_tail:
-                self._history.append(tail)
-            return utterance
-        if len(self._frames) >= self.max_frames:
-            return self._split()
+            return self._close()
+        n = len(self._frames)
+        if n >= self.max_frames - self.pause_frames and not speech and self._pause_ends_speech():
+            return self._split(self._last_voiced, speech_from=n - self._last_voiced)
+        if n >= self.max_frames:
+            window = self._energies[n - self.pause_frames :]
+            quietest = n - self.pause_frames + int(np.argmin(window))
+            return self._split(max(1, quietest), speech_from=0)
+        if speech and self.partial_frames and n - self._speech_from >= self._next_partial:
+            self._next_partial += self.partial_frames
+            return self._make(self._frames, self._start_frame, split=False, final=False)
         return None
 
-    def _make(self, frames: list[np.ndarray], start_frame: int, split: bool) -> Utterance:
+    def _open(self, index: int) -> None:
+        self._in_speech = True
+        self._frames = [frame for frame, _ in self._history]
+        self._energies = [energy for _, energy in self._history]
+        self._start_frame = index + 1 - len(self._frames)
+        self._last_voiced = len(self._frames)
+        self._speech_from = len(self._frames) - self._voiced_run
+        self._silence_run = 0
+        self._history.clear()
+        self._voiced_run = 0
+        self._next_partial = max(self.partial_frames, self.min_speech_frames)
+
+    def _pause_ends_speech(self) -> bool:
+        """A pause here may end the utterance: it holds enough speech to be kept on its own."""
+        return self._last_voiced - self._speech_from >= self.min_speech_frames
+
+    def _make(
+        self, frames: list[np.ndarray], start_frame: int, split: bool, final: bool = True
+    ) -> Utterance:
         to_s = self.frame_len / self.sample_rate_hz
+        if not final:  # the utterance so far, up to its newest speech frame
+            frames = frames[: self._last_voiced]
         return Utterance(
             start_s=start_frame * to_s,
             end_s=(start_frame + len(frames)) * to_s,
             samples=np.concatenate(frames),
             split=split,
             closed_s=self.position_s,
+            final=final,
         )
 
     def _close(self) -> Utterance | None:
         kept = self._frames[: self._last_voiced]
-        self._frames_tail = self._frames[self._last_voiced :]
+        cut = self._last_voiced
+        tail = zip(self._frames[cut:], self._energies[cut:], strict=True)
+        speech_frames = len(kept) - self._speech_from
         self._in_speech = False
-        self._frames = []
+        self._frames, self._energies = [], []
         self._silence_run = 0
+        # The trailing silence becomes the pre-roll history of the next utterance.
+        self._history.extend(tail)
         # The minimum applies to the speech itself, not to the pre-roll in front of it.
-        if len(kept) - self._speech_from < self.min_speech_frames:
+        if speech_frames < self.min_speech_frames:
             return None
         return self._make(kept, self._start_frame, split=False)
 
-    def _split(self) -> Utterance:
-        utterance = self._make(self._frames, self._start_frame, split=True)
-        self._start_frame += len(self._frames)
-        self._frames = []
-        self._last_voiced = 0
-        self._speech_from = 0
+    def _split(self, cut: int, speech_from: int) -> Utterance:
+        """Hand out the first ``cut`` frames; the rest continue as the next utterance, whose
+        first ``speech_from`` frames are the pause (they count as its pre-roll)."""
+        utterance = self._make(self._frames[:cut], self._start_frame, split=True)
+        self._start_frame += cut
+        self._frames = self._frames[cut:]
+        self._energies = self._energies[cut:]
+        self._last_voiced = max(0, self._last_voiced - cut)
+        self._speech_from = speech_from
+        self._next_partial = max(self.partial_frames, self.min_speech_frames)
         return utterance

@@ -1,7 +1,8 @@
-"""How a source and the pipeline are put together, in one place for every command.
+"""How a source and the emotion stream are put together, in one place for every command.
 
-``ser-live`` and ``ser-batch`` both build their pipeline here, so a change to the segmenting or
-the model wiring reaches both; each recording gets a fresh pipeline (all stream state reset).
+``ser-live`` and ``ser-batch`` both build their :class:`~streamer.stream.EmotionStream` here, so
+a change to the segmenting or the model wiring reaches both; each recording gets a fresh stream
+(all stream state reset).
 """
 
 from __future__ import annotations
@@ -9,21 +10,33 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from streamer.pipeline import Model, Pipeline
-from streamer.segmenter import Segmenter
+from streamer.classifier import Classifier
 from streamer.settings import Settings
 from streamer.sources.file import FileSource
-from streamer.vad import vad_from_settings
+from streamer.stream import ChannelChoice, EmotionStream
 
 
-def build_pipeline(settings: Settings, model: Model, source: Any = None) -> Pipeline:
-    """A fresh pipeline for one stream from ``source``. A file replayed as fast as possible runs
-    on stream time (its rows then do not depend on when or where it was replayed)."""
-    vad = vad_from_settings(settings.audio.sample_rate_hz, settings.vad)
+def build_stream(
+    settings: Settings,
+    model: Classifier,
+    source: Any = None,
+    channels: ChannelChoice = "mix",
+    partial_every_s: float = 0.0,
+) -> EmotionStream:
+    """A fresh stream for ``source``'s blocks (already at the model's rate, the channels it
+    was asked for). A file replayed as fast as possible runs on stream time (its rows then do
+    not depend on when or where it was replayed). ``partial_every_s``: provisional results, for
+    outputs that show them (0 = none)."""
     replay_start = None
     if isinstance(source, FileSource) and not source.realtime:
         replay_start = source.recording_start
-    return Pipeline(Segmenter(vad, settings.segmenter), model, replay_start=replay_start)
+    return EmotionStream(
+        model,
+        settings=settings,
+        channels=channels,
+        partial_every_s=partial_every_s,
+        start_time=replay_start,
+    )
 
 
 def open_file(path: Path, settings: Settings, realtime: bool) -> FileSource:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import codecs
 import dataclasses
+import math
 import os
 import sys
 from dataclasses import dataclass
@@ -56,6 +57,8 @@ class SegmenterSettings:
     min_utterance_s: float
     max_utterance_s: float
     flush_on_stop: bool
+    # A provisional result over the utterance so far every this many seconds of it (0 = off).
+    partial_every_s: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -296,6 +299,11 @@ def validate(s: Settings) -> None:
     need(
         0.1 <= seg.min_utterance_s <= 60,
         f"segmenter.min_utterance_s must be 0.1..60 (got {seg.min_utterance_s})",
+    )
+    need(
+        math.isfinite(seg.partial_every_s) and 0 <= seg.partial_every_s <= 120,
+        f"segmenter.partial_every_s must be 0 (off) or a number of seconds up to 120 "
+        f"(got {seg.partial_every_s})",
     )
     need(
         seg.min_utterance_s < seg.max_utterance_s <= 120,

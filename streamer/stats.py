@@ -23,6 +23,13 @@ class QuantileCounter:
         self._bins[round(value / self.resolution)] += 1
         self.count += 1
 
+    def merge(self, other: QuantileCounter) -> None:
+        """Count ``other``'s values too (same resolution)."""
+        if other.resolution != self.resolution:
+            raise ValueError("quantile counters of different resolutions")
+        self._bins.update(other._bins)
+        self.count += other.count
+
     def quantile(self, q: float) -> float | None:
         """The ``q`` quantile (0..1), None before the first value."""
         if not self.count:

@@ -11,7 +11,7 @@ from synth import SR, speech_and_silence
 
 from streamer.classifier import Classifier
 from streamer.runner import run
-from streamer.session import build_pipeline
+from streamer.session import build_stream
 from streamer.settings import load_settings
 from streamer.sinks.rows import row_values
 from streamer.sources.file import FileSource
@@ -41,7 +41,7 @@ class Rows:
 def replay(path, model, chunk_s):
     settings = load_settings()
     source = FileSource(path, SR, settings.audio.block_ms, realtime=False, chunk_s=chunk_s)
-    pipeline = build_pipeline(settings, model, source)
+    pipeline = build_stream(settings, model, source)
     sink = Rows()
     run(source, pipeline, [sink], threading.Event())
     source.close()
@@ -71,14 +71,12 @@ def test_fast_replay_rows_carry_stream_time(tmp_path, model):
     first = replay(path, model, chunk_s=8.0)
     assert replay(path, model, chunk_s=1.0) == first  # wall_time and latency_ms included
     settings = load_settings()
-    latencies = [row[-1] for row in first]
-    # A row closed by silence waits the hang-over; a split or the end of the file does not.
-    assert latencies == [
-        settings.segmenter.hangover_ms,
-        0.0,
-        settings.segmenter.hangover_ms,
-        settings.segmenter.hangover_ms,
-    ]
+    latencies = [row[-3] for row in first]  # latency_ms, then valence and arousal
+    # A row closed by silence waits the hang-over; a split at the quietest frame of the last
+    # quarter before max_utterance_s waits for the audio after its cut (at most 2 s).
+    hangover = settings.segmenter.hangover_ms
+    assert [latencies[0], latencies[2], latencies[3]] == [hangover] * 3
+    assert 0.0 <= latencies[1] <= 2000.0
     source = FileSource(path, SR, 30, realtime=False)
     start = source.recording_start  # the file's mtime less its duration
     source.close()

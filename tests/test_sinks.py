@@ -89,8 +89,13 @@ def test_cli_writes_jsonl_alongside_csv(tmp_path, linear_model, capsys):
     with open(out_csv, newline="") as handle:
         rows = list(csv.DictReader(handle))
     records = [json.loads(line) for line in out_jsonl.read_text().splitlines()]
-    assert len(records) == len(rows) == len(truth)
-    assert [r["start_s"] for r in records] == [float(row["start_s"]) for row in rows]
+    finals = [r for r in records if r["final"]]
+    assert len(finals) == len(rows) == len(truth)
+    assert [r["start_s"] for r in finals] == [float(row["start_s"]) for row in rows]
+    # the 1.5 s utterance got a provisional result after 1 s of speech, before its final
+    partial = [k for k, r in enumerate(records) if not r["final"]]
+    assert len(partial) >= 1 and records[partial[0]]["start_s"] == finals[0]["start_s"]
+    assert partial[0] < records.index(finals[0])
     stdout = capsys.readouterr().out.splitlines()
     assert len(stdout) == len(truth) and all(LINE.match(line) for line in stdout)
 

@@ -36,10 +36,9 @@ class Preparation:
     segmenter: SegmenterSettings
 
     def to_dict(self) -> dict:
-        return {
-            "vad": dataclasses.asdict(self.vad),
-            "segmenter": dataclasses.asdict(self.segmenter),
-        }
+        segmenter = dataclasses.asdict(self.segmenter)
+        segmenter.pop("partial_every_s", None)  # what ser-live shows meanwhile; it cuts nothing
+        return {"vad": dataclasses.asdict(self.vad), "segmenter": segmenter}
 
 
 def default_preparation() -> Preparation:

@@ -154,7 +154,7 @@ def _replay(
 ) -> tuple[Totals, float]:
     """The ser-live --fast --csv path, into the temporary outputs."""
     from streamer.runner import run
-    from streamer.session import build_pipeline, open_file
+    from streamer.session import build_stream, open_file
     from streamer.sinks.csv_log import CsvSink
     from streamer.sinks.jsonl_log import JsonlSink
     from streamer.sinks.totals import Totals
@@ -167,7 +167,7 @@ def _replay(
         sinks.append(CsvSink(temps[0], model.labels))
         if spec.jsonl:
             sinks.append(JsonlSink(temps[1], model.labels))
-        pipeline = build_pipeline(spec.settings, model, source)
+        pipeline = build_stream(spec.settings, model, source)
         summary = run(source, pipeline, sinks, threading.Event())
     finally:
         source.close()

@@ -25,8 +25,9 @@ def format_line(prediction: Prediction, uncertain_below: float, top: int = 3) ->
     ranked = " ".join(f"{label}={p:.2f}" for label, p in prediction.ranked()[:top])
     point = affect(prediction.labels, prediction.probabilities)
     mood = f"valence={point[0]:+.2f} arousal={point[1]:+.2f}" if point else "valence=- arousal=-"
+    side = f"channel={prediction.channel}  " if prediction.channel is not None else ""
     return (
-        f"{prediction.start_s:8.2f}-{prediction.end_s:8.2f} s  "
+        f"{prediction.start_s:8.2f}-{prediction.end_s:8.2f} s  {side}"
         f"emotion={shown_label(prediction, uncertain_below):<10} "
         f"conf={prediction.confidence:.2f}  {mood}  [{ranked}]"
     )
@@ -48,7 +49,7 @@ class LineSink:
         self.reader_gone = False
 
     def write(self, prediction: Prediction) -> None:
-        if self.reader_gone:
+        if self.reader_gone or not prediction.final:  # one line per finished utterance
             return
         try:
             print(format_line(prediction, self.uncertain_below), file=self.stream, flush=True)

@@ -38,6 +38,8 @@ class Totals:
         self.most_intense: Moment | None = None
 
     def write(self, prediction: Prediction) -> None:
+        if not prediction.final:  # provisional: the utterance is counted once, when it ends
+            return
         seconds = max(0.0, prediction.end_s - prediction.start_s)
         point = affect(prediction.labels, prediction.probabilities)
         with self._lock:

@@ -17,11 +17,15 @@ def downmix(block: np.ndarray) -> np.ndarray:
 class StreamResampler:
     """soxr's streaming resampler (continuous across blocks, no edge clicks); identity if equal."""
 
-    def __init__(self, in_rate: int, out_rate: int) -> None:
+    def __init__(self, in_rate: int, out_rate: int, channels: int = 1) -> None:
+        """``channels`` > 1: blocks are (frames, channels), every channel resampled alike."""
         self.in_rate = in_rate
         self.out_rate = out_rate
+        self.channels = channels
         self._stream = (
-            None if in_rate == out_rate else soxr.ResampleStream(in_rate, out_rate, 1, "float32")
+            None
+            if in_rate == out_rate
+            else soxr.ResampleStream(in_rate, out_rate, channels, "float32")
         )
 
     def process(self, block: np.ndarray, last: bool = False) -> np.ndarray:
