@@ -133,11 +133,14 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
 
 
 def print_devices() -> None:
-    from streamer.sources.mic import list_input_devices
+    from streamer.sources.mic import REPLAY_HINT, list_input_devices
 
     devices = list_input_devices()
     if not devices:
-        print("no audio input devices found (is a microphone connected, the audio server running?)")
+        print(
+            "no audio input devices found (is a microphone connected, the audio server running?)"
+            f"; {REPLAY_HINT}"
+        )
         return
     print(f"{'idx':>4}  {'name':<40} {'ch':>3} {'rate':>7}  host api")
     for d in devices:
