@@ -4,6 +4,7 @@ so the same view reads at 80 columns and uses a wider terminal for more history.
 from __future__ import annotations
 
 import bisect
+import functools
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -25,13 +26,19 @@ TRACK = "grey27"  # the unfilled part of bars and silent cells
 
 
 def clock(seconds: float, tenths: bool = False) -> str:
-    """``m:ss`` (or ``h:mm:ss``), with tenths of a second when asked."""
-    seconds = max(0.0, seconds)
-    whole = int(seconds)
-    hours, rest = divmod(whole, 3600)
+    """``m:ss`` (or ``h:mm:ss``); with ``tenths``, ``m:ss.t`` rounded to the nearest tenth exactly
+    as ``f"{seconds:.1f}"`` rounds (1.2 s is ``0:01.2``, 59.96 s ``1:00.0``), so the view, the
+    report and the logs' seconds agree. Without, the whole seconds gone by (a stopwatch: 59.9 s
+    is still ``0:59``)."""
+    seconds = max(0.0, seconds) if math.isfinite(seconds) else 0.0
+    if tenths:  # count in whole tenths first, so a carry reaches seconds, minutes and hours
+        whole, tenth = divmod(round(round(seconds, 1) * 10), 10)
+    else:
+        whole, tenth = int(seconds), 0
+    hours, rest = divmod(int(whole), 3600)
     minutes, secs = divmod(rest, 60)
     text = f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
-    return f"{text}.{int((seconds - whole) * 10)}" if tenths else text
+    return f"{text}.{tenth}" if tenths else text
 
 
 def on_colour(hex_colour: str) -> Style:
@@ -183,13 +190,36 @@ def legend(labels: Iterable[str], width: int) -> list[Text]:
     return lines
 
 
-def band_name(label: str, cells: int) -> str:
-    """What fits inside a band ``cells`` wide: the name, its first three letters, or one."""
+@functools.lru_cache(maxsize=32)
+def short_names(labels: tuple[str, ...]) -> dict[str, str]:
+    """Each label's shortest prefix that no other label in ``labels`` starts with (ignoring
+    case): with the default labels ``s`` would be both sad and surprised, so they get ``sa`` and
+    ``su``. A label that begins another one (``sad``, ``sadness``) keeps its whole name."""
+    lowered = [label.lower() for label in labels]
+    names = {}
+    for label, low in zip(labels, lowered, strict=True):
+        others = [o for o in lowered if o != low]
+        n = next(
+            (k for k in range(1, len(low)) if not any(o.startswith(low[:k]) for o in others)),
+            len(low),
+        )
+        names[label] = label[:n]
+    return names
+
+
+def band_name(label: str, cells: int, labels: Sequence[str] = ()) -> str:
+    """What fits inside a band ``cells`` wide: the name, a prefix of three or more letters, or the
+    shortest prefix (capitalised). Prefixes are unique within the model's ``labels``, so one never
+    stands for two emotions, whatever the band's width."""
     if cells >= len(label) + 2:
         return label
     if label == UNCERTAIN:
         return "?" if cells >= 1 else ""
-    return label[:3] if cells >= 5 else label[0].upper() if cells >= 2 else ""
+    short = short_names(tuple(labels) if label in labels else (label,))[label]
+    middle = label[: max(3, len(short))]
+    if cells >= len(middle) + 2:
+        return middle
+    return short[:1].upper() + short[1:] if cells >= max(2, len(short)) else ""
 
 
 _TICK_STEPS_S = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 1800, 3600)
@@ -247,7 +277,7 @@ class TimelineStrip:
             label = shown_label(prediction, self.uncertain_below)
             style = str(on_colour(colour_of(label)))
             first, n = int(inside[0]), len(inside)
-            name = band_name(label, n)
+            name = band_name(label, n, self.labels)
             offset = first + (n - len(name)) // 2
             for k in inside:
                 chars[k], styles[k] = " ", style
