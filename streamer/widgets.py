@@ -60,11 +60,12 @@ def bar(fraction: float, width: int, colour: str) -> Text:
     return text
 
 
-def level_meter(dbfs: float, width: int = 12) -> Text:
-    """Input level from -60 to 0 dBFS: green, yellow above -12, red above -3 (near clipping)."""
+def level_meter(dbfs: float, width: int = 12, name: str = "") -> Text:
+    """Input level from -60 to 0 dBFS: green, yellow above -12, red above -3 (near clipping);
+    ``name`` says whose level it is (``level ch2 …``)."""
     shown = -60.0 if not math.isfinite(dbfs) else max(-60.0, min(0.0, dbfs))
     colour = "red" if shown > -3 else "yellow" if shown > -12 else "green"
-    text = Text("level ", style="dim")
+    text = Text(f"level {name} " if name else "level ", style="dim")
     text.append_text(bar((shown + 60.0) / 60.0, width, colour))
     text.append(f" {shown:4.0f} dBFS" if shown > -60 else "  -∞ dBFS", style="dim")
     return text
@@ -225,52 +226,73 @@ def band_name(label: str, cells: int, labels: Sequence[str] = ()) -> str:
 _TICK_STEPS_S = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 1800, 3600)
 
 
+@dataclass(frozen=True)
+class Track:
+    """One stream's rows on the timeline: its utterances, their smoothed probabilities, the speech
+    it is still listening to and, while it does, the latest provisional result over it."""
+
+    predictions: Sequence[Prediction]
+    smoothed: Sequence[np.ndarray]
+    speech_s: float = 0.0  # length of the utterance in progress; 0 outside speech
+    partial: Prediction | None = None
+    name: str = ""  # in the gutter before "heard" ("ch1"), when there are several streams
+    position_s: float | None = None  # this stream's "now", when it differs from the strip's
+
+
 class TimelineStrip:
     """The rolling timeline: one character column per ``col_s`` of audio, newest on the right.
 
-    ``heard``: each utterance as a band in its (gated) emotion's colour, named when it is wide
-    enough; ░ marks speech still being listened to. ``trend``: the smoothed emotion leading at
-    that time, its height the smoothed probability. Then a time axis and the colour key.
+    Per track (one per channel; one for the downmix) ``heard``: each utterance as a band in its
+    (gated) emotion's colour, named when it is wide enough; ░ marks speech still being listened
+    to, in the colour of its provisional result when there is one. ``trend``: the smoothed emotion
+    leading at that time, its height the smoothed probability. Then one time axis and one key
+    (``key=False`` leaves both out, for the compact layout).
     """
-
-    GUTTER = 6  # "heard " / "trend "
 
     def __init__(
         self,
-        predictions: Sequence[Prediction],
-        smoothed: Sequence[np.ndarray],
+        tracks: Sequence[Track],
         labels: Sequence[str],
         position_s: float,
-        speech_s: float,
         col_s: float,
         uncertain_below: float,
+        key: bool = True,
     ) -> None:
-        self.predictions = predictions
-        self.smoothed = smoothed
+        self.tracks = tracks
         self.labels = labels
         self.position_s = position_s
-        self.speech_s = speech_s
         self.col_s = col_s
         self.uncertain_below = uncertain_below
+        self.key = key
+        names = max((len(t.name) for t in tracks), default=0)
+        self.gutter_names = names + 1 if names else 0
+        self.gutter = self.gutter_names + 6  # ["ch1 "] "heard " / "trend "
 
     def span_s(self, width: int) -> float:
-        return max(1, width - self.GUTTER) * self.col_s
+        return max(1, width - self.gutter) * self.col_s
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         width = options.max_width
-        cols = max(1, width - self.GUTTER)
+        cols = max(1, width - self.gutter)
         t0 = max(0.0, self.position_s - cols * self.col_s)
         centres = t0 + (np.arange(cols) + 0.5) * self.col_s
-        yield Text("heard ", style="grey58") + self._heard(centres)
-        yield Text("trend ", style="grey58") + self._trend(centres)
-        yield Text(" " * self.GUTTER) + self._axis(t0, cols)
-        yield from legend(self.labels, width)
+        for track in self.tracks:
+            name = f"{track.name:<{self.gutter_names}}" if self.gutter_names else ""
+            yield Text(f"{name}heard ", style="grey58") + self._heard(track, centres)
+            yield Text(f"{' ' * len(name)}trend ", style="grey58") + self._trend(track, centres)
+        if self.key:
+            yield Text(" " * self.gutter) + self._axis(t0, cols)
+            yield from legend(self.labels, width)
 
-    def _heard(self, centres: np.ndarray) -> Text:
+    def _heard(self, track: Track, centres: np.ndarray) -> Text:
         cols = len(centres)
-        chars = [" " if c > self.position_s else SILENCE for c in centres]
+        position = self.position_s if track.position_s is None else track.position_s
+        chars = [" " if c > position else SILENCE for c in centres]
         styles = [TRACK] * cols
-        for prediction in self.predictions:
+        lo, hi = float(centres[0]), float(centres[-1])
+        for prediction in track.predictions:
+            if prediction.end_s <= lo or prediction.start_s > hi:  # off the strip: skip numpy
+                continue
             inside = np.flatnonzero((centres >= prediction.start_s) & (centres < prediction.end_s))
             if not len(inside):
                 continue
@@ -283,21 +305,27 @@ class TimelineStrip:
                 chars[k], styles[k] = " ", style
             for k, ch in enumerate(name):
                 chars[offset + k] = ch
-        if self.speech_s > 0:
-            listening = (centres >= self.position_s - self.speech_s) & (centres <= self.position_s)
-            for k in np.flatnonzero(listening):
-                chars[k], styles[k] = LISTENING, "white"
+        listening, colour = None, "white"
+        if track.partial is not None:  # the model's provisional result over it so far
+            listening = track.partial.start_s
+            colour = colour_of(shown_label(track.partial, self.uncertain_below))
+        if track.speech_s > 0:
+            listening = position - track.speech_s
+        if listening is not None:  # ░ rather than a solid band: still provisional
+            for k in np.flatnonzero((centres >= listening) & (centres <= position)):
+                chars[k], styles[k] = LISTENING, colour
         return styled_runs(zip(chars, styles, strict=True))
 
-    def _trend(self, centres: np.ndarray) -> Text:
-        starts = [p.start_s for p in self.predictions]
+    def _trend(self, track: Track, centres: np.ndarray) -> Text:
+        position = self.position_s if track.position_s is None else track.position_s
+        starts = [p.start_s for p in track.predictions]
         cells: list[tuple[str, str]] = []
         for c in centres:
             k = bisect.bisect_right(starts, c) - 1
-            if k < 0 or c > self.position_s:
+            if k < 0 or c > position:
                 cells.append((" ", ""))
                 continue
-            state = self.smoothed[k]
+            state = track.smoothed[k]
             lead = int(np.argmax(state))
             # Height: how far the leader stands above chance (1/n) towards certainty (1).
             chance = 1.0 / len(state)
