@@ -10,7 +10,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,6 +21,7 @@ from streamer.outputs import OutputError, check_outputs
 
 if TYPE_CHECKING:
     from streamer.classifier import Classifier
+    from streamer.pipeline import Snapshot
     from streamer.runner import RunSummary
     from streamer.settings import Settings
     from streamer.sinks.totals import Totals
@@ -145,11 +146,14 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
 
 
 def print_devices() -> None:
-    from streamer.sources.mic import list_input_devices
+    from streamer.sources.mic import REPLAY_HINT, list_input_devices
 
     devices = list_input_devices()
     if not devices:
-        print("no audio input devices found (is a microphone connected, the audio server running?)")
+        print(
+            "no audio input devices found (is a microphone connected, the audio server running?)"
+            f"; {REPLAY_HINT}"
+        )
         return
     print(f"{'idx':>4}  {'name':<40} {'ch':>3} {'rate':>7}  host api")
     for d in devices:
@@ -274,6 +278,11 @@ def execute(args: argparse.Namespace, stop: threading.Event) -> RunSummary:
     return summary
 
 
+def _snapshots_of(stream: Any) -> Callable[[], Snapshot | Sequence[Snapshot]]:
+    """What the view draws: a stream's snapshot per channel (or a bare pipeline's one)."""
+    return getattr(stream, "snapshots", None) or stream.snapshot
+
+
 def _run_with_ui(
     source: Any,
     pipeline: EmotionStream,
@@ -282,21 +291,41 @@ def _run_with_ui(
     settings: Settings,
     args: argparse.Namespace,
     totals: Totals,
+    snapshots: Callable[[], Snapshot | Sequence[Snapshot]] | None = None,
 ) -> RunSummary:
+    """The run under the live view. ``snapshots``: what the view draws, one Snapshot or one per
+    channel (by default the pipeline's).
+
+    The view lives on the terminal's alternate screen, which Rich redraws whole: drawn inline,
+    a terminal shrunk then widened again kept fragments of wider frames. When the run ends (or
+    fails) the last frame is printed once on the normal screen, so it stays in view above the
+    summary line, as it did before."""
     from rich.live import Live
 
     from streamer.runner import run
     from streamer.ui import ViewInfo, view_factory
 
     info = ViewInfo.from_settings(source.description, pipeline.labels, settings.ui)
-    view = view_factory(pipeline.snapshot, source.stats, info, totals=totals)
-    with Live(
+    view = view_factory(snapshots or _snapshots_of(pipeline), source.stats, info, totals=totals)
+    live = Live(
         get_renderable=view,
         refresh_per_second=settings.ui.refresh_hz,
-        screen=False,
+        screen=True,
         redirect_stdout=False,
-    ):
-        return run(source, pipeline, sinks, stop, settings.segmenter.flush_on_stop, args.duration)
+    )
+    interrupted = False
+    try:
+        with live:
+            return run(
+                source, pipeline, sinks, stop, settings.segmenter.flush_on_stop, args.duration
+            )
+    except KeyboardInterrupt:  # a second Ctrl-C: out at once, no last frame
+        interrupted = True
+        raise
+    finally:
+        if not interrupted:
+            with contextlib.suppress(OSError, ValueError):  # the terminal may be gone (SIGHUP)
+                live.console.print(view())
 
 
 def save_last_frame(
@@ -306,15 +335,17 @@ def save_last_frame(
     settings: Settings,
     elapsed_s: float,
     totals: Totals | None = None,
+    snapshots: Callable[[], Snapshot | Sequence[Snapshot]] | None = None,
 ) -> None:
-    """The live view's final frame as an SVG (also after a --no-ui run, e.g. for the README)."""
+    """The live view's final frame as an SVG (also after a --no-ui run, e.g. for the README);
+    ``snapshots`` as for :func:`_run_with_ui`."""
     import shutil
 
     from streamer.ui import ViewInfo, render, save_screenshot
 
     info = ViewInfo.from_settings(source.description, pipeline.labels, settings.ui)
     columns, rows = shutil.get_terminal_size((100, 40))
-    frame = render(pipeline.snapshot(), source.stats, info, elapsed_s, totals)
+    frame = render((snapshots or _snapshots_of(pipeline))(), source.stats, info, elapsed_s, totals)
     save_screenshot(frame, path, width=columns, height=rows)
 
 

@@ -4,6 +4,7 @@ so the same view reads at 80 columns and uses a wider terminal for more history.
 from __future__ import annotations
 
 import bisect
+import functools
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -25,13 +26,19 @@ TRACK = "grey27"  # the unfilled part of bars and silent cells
 
 
 def clock(seconds: float, tenths: bool = False) -> str:
-    """``m:ss`` (or ``h:mm:ss``), with tenths of a second when asked."""
-    seconds = max(0.0, seconds)
-    whole = int(seconds)
-    hours, rest = divmod(whole, 3600)
+    """``m:ss`` (or ``h:mm:ss``); with ``tenths``, ``m:ss.t`` rounded to the nearest tenth exactly
+    as ``f"{seconds:.1f}"`` rounds (1.2 s is ``0:01.2``, 59.96 s ``1:00.0``), so the view, the
+    report and the logs' seconds agree. Without, the whole seconds gone by (a stopwatch: 59.9 s
+    is still ``0:59``)."""
+    seconds = max(0.0, seconds) if math.isfinite(seconds) else 0.0
+    if tenths:  # count in whole tenths first, so a carry reaches seconds, minutes and hours
+        whole, tenth = divmod(round(round(seconds, 1) * 10), 10)
+    else:
+        whole, tenth = int(seconds), 0
+    hours, rest = divmod(int(whole), 3600)
     minutes, secs = divmod(rest, 60)
     text = f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
-    return f"{text}.{int((seconds - whole) * 10)}" if tenths else text
+    return f"{text}.{tenth}" if tenths else text
 
 
 def on_colour(hex_colour: str) -> Style:
@@ -53,11 +60,12 @@ def bar(fraction: float, width: int, colour: str) -> Text:
     return text
 
 
-def level_meter(dbfs: float, width: int = 12) -> Text:
-    """Input level from -60 to 0 dBFS: green, yellow above -12, red above -3 (near clipping)."""
+def level_meter(dbfs: float, width: int = 12, name: str = "") -> Text:
+    """Input level from -60 to 0 dBFS: green, yellow above -12, red above -3 (near clipping);
+    ``name`` says whose level it is (``level ch2 …``)."""
     shown = -60.0 if not math.isfinite(dbfs) else max(-60.0, min(0.0, dbfs))
     colour = "red" if shown > -3 else "yellow" if shown > -12 else "green"
-    text = Text("level ", style="dim")
+    text = Text(f"level {name} " if name else "level ", style="dim")
     text.append_text(bar((shown + 60.0) / 60.0, width, colour))
     text.append(f" {shown:4.0f} dBFS" if shown > -60 else "  -∞ dBFS", style="dim")
     return text
@@ -183,91 +191,141 @@ def legend(labels: Iterable[str], width: int) -> list[Text]:
     return lines
 
 
-def band_name(label: str, cells: int) -> str:
-    """What fits inside a band ``cells`` wide: the name, its first three letters, or one."""
+@functools.lru_cache(maxsize=32)
+def short_names(labels: tuple[str, ...]) -> dict[str, str]:
+    """Each label's shortest prefix that no other label in ``labels`` starts with (ignoring
+    case): with the default labels ``s`` would be both sad and surprised, so they get ``sa`` and
+    ``su``. A label that begins another one (``sad``, ``sadness``) keeps its whole name."""
+    lowered = [label.lower() for label in labels]
+    names = {}
+    for label, low in zip(labels, lowered, strict=True):
+        others = [o for o in lowered if o != low]
+        n = next(
+            (k for k in range(1, len(low)) if not any(o.startswith(low[:k]) for o in others)),
+            len(low),
+        )
+        names[label] = label[:n]
+    return names
+
+
+def band_name(label: str, cells: int, labels: Sequence[str] = ()) -> str:
+    """What fits inside a band ``cells`` wide: the name, a prefix of three or more letters, or the
+    shortest prefix (capitalised). Prefixes are unique within the model's ``labels``, so one never
+    stands for two emotions, whatever the band's width."""
     if cells >= len(label) + 2:
         return label
     if label == UNCERTAIN:
         return "?" if cells >= 1 else ""
-    return label[:3] if cells >= 5 else label[0].upper() if cells >= 2 else ""
+    short = short_names(tuple(labels) if label in labels else (label,))[label]
+    middle = label[: max(3, len(short))]
+    if cells >= len(middle) + 2:
+        return middle
+    return short[:1].upper() + short[1:] if cells >= max(2, len(short)) else ""
 
 
 _TICK_STEPS_S = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 1800, 3600)
 
 
+@dataclass(frozen=True)
+class Track:
+    """One stream's rows on the timeline: its utterances, their smoothed probabilities, the speech
+    it is still listening to and, while it does, the latest provisional result over it."""
+
+    predictions: Sequence[Prediction]
+    smoothed: Sequence[np.ndarray]
+    speech_s: float = 0.0  # length of the utterance in progress; 0 outside speech
+    partial: Prediction | None = None
+    name: str = ""  # in the gutter before "heard" ("ch1"), when there are several streams
+    position_s: float | None = None  # this stream's "now", when it differs from the strip's
+
+
 class TimelineStrip:
     """The rolling timeline: one character column per ``col_s`` of audio, newest on the right.
 
-    ``heard``: each utterance as a band in its (gated) emotion's colour, named when it is wide
-    enough; ░ marks speech still being listened to. ``trend``: the smoothed emotion leading at
-    that time, its height the smoothed probability. Then a time axis and the colour key.
+    Per track (one per channel; one for the downmix) ``heard``: each utterance as a band in its
+    (gated) emotion's colour, named when it is wide enough; ░ marks speech still being listened
+    to, in the colour of its provisional result when there is one. ``trend``: the smoothed emotion
+    leading at that time, its height the smoothed probability. Then one time axis and one key
+    (``key=False`` leaves both out, for the compact layout).
     """
-
-    GUTTER = 6  # "heard " / "trend "
 
     def __init__(
         self,
-        predictions: Sequence[Prediction],
-        smoothed: Sequence[np.ndarray],
+        tracks: Sequence[Track],
         labels: Sequence[str],
         position_s: float,
-        speech_s: float,
         col_s: float,
         uncertain_below: float,
+        key: bool = True,
     ) -> None:
-        self.predictions = predictions
-        self.smoothed = smoothed
+        self.tracks = tracks
         self.labels = labels
         self.position_s = position_s
-        self.speech_s = speech_s
         self.col_s = col_s
         self.uncertain_below = uncertain_below
+        self.key = key
+        names = max((len(t.name) for t in tracks), default=0)
+        self.gutter_names = names + 1 if names else 0
+        self.gutter = self.gutter_names + 6  # ["ch1 "] "heard " / "trend "
 
     def span_s(self, width: int) -> float:
-        return max(1, width - self.GUTTER) * self.col_s
+        return max(1, width - self.gutter) * self.col_s
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         width = options.max_width
-        cols = max(1, width - self.GUTTER)
+        cols = max(1, width - self.gutter)
         t0 = max(0.0, self.position_s - cols * self.col_s)
         centres = t0 + (np.arange(cols) + 0.5) * self.col_s
-        yield Text("heard ", style="grey58") + self._heard(centres)
-        yield Text("trend ", style="grey58") + self._trend(centres)
-        yield Text(" " * self.GUTTER) + self._axis(t0, cols)
-        yield from legend(self.labels, width)
+        for track in self.tracks:
+            name = f"{track.name:<{self.gutter_names}}" if self.gutter_names else ""
+            yield Text(f"{name}heard ", style="grey58") + self._heard(track, centres)
+            yield Text(f"{' ' * len(name)}trend ", style="grey58") + self._trend(track, centres)
+        if self.key:
+            yield Text(" " * self.gutter) + self._axis(t0, cols)
+            yield from legend(self.labels, width)
 
-    def _heard(self, centres: np.ndarray) -> Text:
+    def _heard(self, track: Track, centres: np.ndarray) -> Text:
         cols = len(centres)
-        chars = [" " if c > self.position_s else SILENCE for c in centres]
+        position = self.position_s if track.position_s is None else track.position_s
+        chars = [" " if c > position else SILENCE for c in centres]
         styles = [TRACK] * cols
-        for prediction in self.predictions:
+        lo, hi = float(centres[0]), float(centres[-1])
+        for prediction in track.predictions:
+            if prediction.end_s <= lo or prediction.start_s > hi:  # off the strip: skip numpy
+                continue
             inside = np.flatnonzero((centres >= prediction.start_s) & (centres < prediction.end_s))
             if not len(inside):
                 continue
             label = shown_label(prediction, self.uncertain_below)
             style = str(on_colour(colour_of(label)))
             first, n = int(inside[0]), len(inside)
-            name = band_name(label, n)
+            name = band_name(label, n, self.labels)
             offset = first + (n - len(name)) // 2
             for k in inside:
                 chars[k], styles[k] = " ", style
             for k, ch in enumerate(name):
                 chars[offset + k] = ch
-        if self.speech_s > 0:
-            listening = (centres >= self.position_s - self.speech_s) & (centres <= self.position_s)
-            for k in np.flatnonzero(listening):
-                chars[k], styles[k] = LISTENING, "white"
+        listening, colour = None, "white"
+        if track.partial is not None:  # the model's provisional result over it so far
+            listening = track.partial.start_s
+            colour = colour_of(shown_label(track.partial, self.uncertain_below))
+        if track.speech_s > 0:
+            listening = position - track.speech_s
+        if listening is not None:  # ░ rather than a solid band: still provisional
+            for k in np.flatnonzero((centres >= listening) & (centres <= position)):
+                chars[k], styles[k] = LISTENING, colour
         return styled_runs(zip(chars, styles, strict=True))
 
-    def _trend(self, centres: np.ndarray) -> Text:
-        starts = [p.start_s for p in self.predictions]
+    def _trend(self, track: Track, centres: np.ndarray) -> Text:
+        position = self.position_s if track.position_s is None else track.position_s
+        starts = [p.start_s for p in track.predictions]
         cells: list[tuple[str, str]] = []
         for c in centres:
             k = bisect.bisect_right(starts, c) - 1
-            if k < 0 or c > self.position_s:
+            if k < 0 or c > position:
                 cells.append((" ", ""))
                 continue
-            state = self.smoothed[k]
+            state = track.smoothed[k]
             lead = int(np.argmax(state))
             # Height: how far the leader stands above chance (1/n) towards certainty (1).
             chance = 1.0 / len(state)

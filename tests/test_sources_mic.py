@@ -97,6 +97,19 @@ def test_no_input_device_at_all_is_a_failure_not_a_usage_error(fake_sd):
         open_mic()
     assert not isinstance(caught.value, InputError)
     assert str(caught.value).startswith("no audio input device found")
+    # A user without a microphone learns that a recording can still be analysed.
+    assert "--input FILE replays a recording" in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_listing_no_input_devices_points_at_replaying_a_file(fake_sd, capsys):
+    from streamer.cli import print_devices
+
+    fake_sd.devices = [Device("HDMI 0", channels=0)]
+    print_devices()
+    out = capsys.readouterr().out
+    assert out.startswith("no audio input devices found")
+    assert "--input FILE replays a recording" in out and out.count("\n") == 1
 
 
 def test_opens_at_16k_mono_when_the_device_allows_it(fake_sd):
@@ -286,3 +299,4 @@ def test_missing_portaudio_names_the_package_to_install(linear_model):
         assert len(lines) == 1 and "Traceback" not in result.stderr
         assert lines[0].startswith("ser-live: error: PortAudio library not found")
         assert "sudo apt-get install libportaudio2" in lines[0]
+        assert "--input FILE replays a recording" in lines[0]

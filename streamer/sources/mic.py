@@ -39,9 +39,11 @@ from streamer.settings import AudioSettings
 from streamer.sources import InputError, SourceError, SourceStats
 from streamer.sources.resample import StreamResampler
 
+# Without a microphone ser-live still works on recordings: every "no input" message says so.
+REPLAY_HINT = "without a microphone, ser-live --input FILE replays a recording"
 PORTAUDIO_HINT = (
     "PortAudio library not found; install it (Debian/Ubuntu: sudo apt-get install libportaudio2,"
-    " Fedora: sudo dnf install portaudio, macOS: brew install portaudio)"
+    f" Fedora: sudo dnf install portaudio, macOS: brew install portaudio); {REPLAY_HINT}"
 )
 POLL_S = 0.05  # the consumer re-checks stop/stall this often when no audio arrives
 
@@ -106,7 +108,7 @@ def resolve_device(spec: str | int | None, sd: Any | None = None) -> InputDevice
     if not devices:
         raise SourceError(
             "no audio input device found (is a microphone connected and the audio server running?"
-            " see ser-live --list-devices)"
+            f" see ser-live --list-devices); {REPLAY_HINT}"
         )
     if spec is None or str(spec).strip() == "":
         for device in devices:
