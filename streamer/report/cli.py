@@ -10,8 +10,8 @@ import io
 import sys
 from pathlib import Path
 
-from streamer.report.timeline import ReportError, read_timeline
 from streamer.settings import SettingsError, load_settings
+from streamer.version import PrintVersion
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 IMAGE_SUFFIXES = (".png", ".svg", ".pdf")
@@ -34,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
         "short summary.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
+    parser.add_argument("--version", action=PrintVersion)
     parser.add_argument("timeline", type=Path, help="CSV (or JSONL) written by ser-live")
     parser.add_argument("--audio", type=Path, help="the call's audio, for waveform and spectrogram")
     parser.add_argument(
@@ -56,6 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def make_report(args: argparse.Namespace) -> str:
     """Write the report; returns a one-line description of what was written."""
+    from streamer.report.timeline import ReportError, read_timeline  # numpy: not for --version
+
     suffix = args.output.suffix.lower()
     if suffix not in IMAGE_SUFFIXES + HTML_SUFFIXES:
         raise ReportError(f"{args.output}: unknown report type; use .png, .svg, .pdf or .html")
@@ -102,6 +105,8 @@ def make_report(args: argparse.Namespace) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from streamer.report.timeline import ReportError
+
     try:
         import matplotlib  # noqa: F401  (optional dependency: the plots extra)
     except ImportError:
