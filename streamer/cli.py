@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 # Only the standard library at import time: numpy, onnxruntime and the rest load inside main(),
 # after the Ctrl-C handler is in place, so an early Ctrl-C never shows an import traceback.
 from streamer.outputs import OutputError, check_outputs
+from streamer.version import PrintVersion
 
 if TYPE_CHECKING:
     from streamer.classifier import Classifier
@@ -47,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
         "into utterances and shows each one's emotion on a rolling timeline.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
+    parser.add_argument("--version", action=PrintVersion)
     parser.add_argument(
         "--input", type=Path, help="replay this audio file instead of the microphone"
     )

@@ -61,7 +61,7 @@ def installed(tmp_path_factory) -> Path:
 def test_a_wheel_replays_a_file_from_another_folder(installed, tmp_path):
     elsewhere = tmp_path / "calls"
     elsewhere.mkdir()
-    # Speech the packaged model's speech gate lets through: the espeak-ng demo call (5 lines).
+    # Speech the packaged model's speech gate lets through: the espeak-ng demo call.
     require_tool("espeak-ng")
     from streamer.sample import LINES, make_sample
 

@@ -3,6 +3,7 @@
 import re
 import subprocess
 import sys
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -11,8 +12,8 @@ from predictions import LABELS, one_hot, prediction
 
 from streamer.report.audio import read_audio
 from streamer.report.cli import main
-from streamer.report.summary import summarise
-from streamer.report.timeline import ReportError, read_timeline
+from streamer.report.summary import sides, summarise
+from streamer.report.timeline import ReportError, channel_name, read_timeline
 from streamer.sinks.csv_log import CsvSink
 from streamer.sinks.jsonl_log import JsonlSink
 
@@ -253,3 +254,117 @@ def test_html_escapes_everything_it_did_not_write(call_csv, tmp_path):
     assert "<script" not in page and "<b>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in page
     assert "a&lt;b&gt;&amp;&#x27;&quot;.csv" in page
+
+
+# A two-sided call as `ser-live --channels each` logs it: the agent on channel 1 (left), the
+# customer on channel 2 (right), turns alternating.
+SIDES_CALL = [
+    replace(one_hot(1.0, 4.0, "neutral"), channel=1),
+    replace(one_hot(5.0, 9.0, "angry", p=0.9), channel=2),
+    replace(one_hot(10.0, 12.0, "neutral"), channel=1),
+    replace(one_hot(13.0, 14.0, "sad"), channel=2),
+    replace(one_hot(15.0, 16.0, "happy"), channel=1),
+    replace(one_hot(17.0, 20.0, "happy"), channel=2),
+]
+# Agent: neutral 3 + 2 s, happy 1 s. Customer: angry 4 s, sad 1 s, happy 3 s.
+AGENT_SHARES = {"neutral": 5 / 6, "happy": 1 / 6}
+CUSTOMER_SHARES = {"angry": 0.5, "happy": 0.375, "sad": 0.125}
+
+
+def write_sides(path):
+    """The two-sided call as CSV, or as JSON lines with provisional results before each final."""
+    sink = (CsvSink if path.suffix == ".csv" else JsonlSink)(path, LABELS, channel=True)
+    for p in SIDES_CALL:
+        # Partial results while the utterance is spoken: JSONL only, and never in the report
+        # (their label, "sad", would change the shares).
+        for end in (p.start_s + 0.5, p.start_s + 0.9):
+            sink.write(replace(one_hot(p.start_s, end, "sad"), channel=p.channel, final=False))
+        sink.write(p)
+    sink.close()
+    return path
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
+def test_a_call_logged_channel_by_channel_is_read_side_by_side(tmp_path, suffix):
+    path = write_sides(tmp_path / f"call{suffix}")
+    text = path.read_text()
+    assert ('"final": false' in text) == (suffix == ".jsonl")
+    assert "valence" in text.splitlines()[0 if suffix == ".csv" else 1]  # the new columns, read
+    timeline = read_timeline(path)
+    assert timeline.channels == (1, 2)
+    assert [(p.start_s, p.end_s, p.channel) for p in timeline.predictions] == [
+        (p.start_s, p.end_s, p.channel) for p in SIDES_CALL
+    ]
+    sides_ = sides(timeline, 20.0, 0.4)
+    assert [side.name for side in sides_] == ["left", "right"]
+    assert dict(sides_[0].summary.shares) == pytest.approx(AGENT_SHARES)
+    assert dict(sides_[1].summary.shares) == pytest.approx(CUSTOMER_SHARES)
+    assert sides_[1].summary.speech_s == pytest.approx(8.0)
+    # Three channels (or a stereo pair of a wider file) are named by number.
+    assert channel_name(2, (1, 2, 3)) == "channel 2"
+    assert channel_name(1, (1, 2), audio_channels=4) == "channel 1"
+
+
+def test_empty_valence_and_arousal_columns_are_fine(tmp_path):
+    path = tmp_path / "odd.csv"
+    path.write_text(
+        "channel,start_s,end_s,wall_time,label,confidence,p_calm,p_buzz,latency_ms,valence,arousal\n"
+        "1,0.5,1.5,,calm,0.7,0.7,0.3,12,,\n2,2.0,3.0,,buzz,0.6,0.4,0.6,12,,\n"
+    )
+    timeline = read_timeline(path)
+    assert [p.channel for p in timeline.predictions] == [1, 2]
+    assert main([str(path), "-o", str(tmp_path / "r.png")]) == 0
+
+
+@pytest.mark.parametrize("value", ["0", "1.5", "left"])
+def test_a_channel_must_be_a_whole_number_from_1(tmp_path, value):
+    path = tmp_path / "bad.csv"
+    path.write_text(f"channel,start_s,end_s,p_a,p_b\n{value},1,2,0.5,0.5\n")
+    with pytest.raises(ReportError, match="line 2: channel"):
+        read_timeline(path)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
+def test_reports_of_a_two_sided_call_name_each_side(tmp_path, capsys, suffix):
+    path = write_sides(tmp_path / f"call{suffix}")
+    stereo = tmp_path / "call.wav"
+    sf.write(stereo, np.zeros((21 * 8000, 2), np.float32), 8000)
+    png = tmp_path / "r.png"
+    assert main([str(path), "--audio", str(stereo), "-o", str(png)]) == 0
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "(6 utterances on left and right, 21.0 s)" in capsys.readouterr().out
+    html = tmp_path / "r.html"
+    assert main([str(path), "-o", str(html)]) == 0
+    page = html.read_text()
+    assert "Mostly neutral (36% of talk time)" in page  # the whole call: 5 s of 14 s
+    assert "Left: 3 utterances, 6.0 s of speech; mostly neutral (83%), then happy 17%" in page
+    right = "Right: 3 utterances, 8.0 s of speech; mostly angry (50%), then happy 38%, sad 12%"
+    assert right in page
+    assert "<th>left</th><th>right</th>" in page
+    assert page.count("<td>left</td>") == 3 and page.count("<td>right</td>") == 3
+
+
+def test_the_figure_has_a_strip_per_side(tmp_path):
+    from streamer.report.figure import build_figure
+
+    timeline = read_timeline(write_sides(tmp_path / "call.jsonl"))
+    summary = summarise(timeline.predictions, 20.0, 0.4)
+    figure = build_figure(timeline, summary, None, 0.4, 0.3, "t", sides(timeline, 20.0, 0.4))
+    names = [ax.get_ylabel() for ax in figure.axes]
+    assert names[:2] == ["left", "right"] and "emotion" not in names
+    text = "\n".join(t.get_text() for t in figure.texts)
+    assert "Left: 3 utterances" in text and "Right: 3 utterances" in text
+    # One stream: as before, one strip named "emotion", no per-side lines.
+    plain = read_timeline(write_csv(tmp_path / "plain.csv"))
+    one = build_figure(plain, summarise(plain.predictions, 16.0, 0.4), None, 0.4, 0.3, "t")
+    assert [ax.get_ylabel() for ax in one.axes][0] == "emotion"
+
+
+def test_a_torn_last_line_of_a_two_sided_call(tmp_path, capsys):
+    path = write_sides(tmp_path / "call.jsonl")
+    data = path.read_bytes()
+    path.write_bytes(data[: data.rstrip(b"\n").rfind(b"\n") + 1 + 20])
+    assert main([str(path), "-o", str(tmp_path / "r.png")]) == 0
+    captured = capsys.readouterr()
+    assert "(5 utterances on left and right" in captured.out
+    assert "incomplete" in captured.err

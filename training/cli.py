@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from streamer.defaults import packaged_defaults
 from streamer.outputs import OutputError, check_writable_path
 from streamer.settings import PROJECT_ROOT, Settings, SettingsError, load_settings
+from streamer.version import PrintVersion
 from training.corpora import PARSERS
 from training.feature_sets import DEFAULT_FEATURE_SET, FEATURE_SETS
 from training.model_types import DEFAULT_MODEL_TYPE, MODEL_TYPES, help_text
@@ -56,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Train the ser-live emotion model with speaker-independent evaluation and "
         "write the ONNX model plus its model card (README.md next to it).",
     )
+    p.add_argument("--version", action=PrintVersion)
     p.add_argument("--config", type=Path, help="TOML file layered over config.toml")
     p.add_argument("--data-dir", type=Path, help="corpora root (default: data.dir / SER_DATA_DIR)")
     p.add_argument(

@@ -8,8 +8,6 @@ leave-one-corpus-out accuracy (models/README.md has the comparison).
 
 from __future__ import annotations
 
-from streamer import features
-
 PROSODIC_ROOTS = (
     "f0_st",
     "voicing",
@@ -26,11 +24,20 @@ PROSODIC_ROOTS = (
 )
 
 
+def _all() -> tuple[str, ...]:
+    # The extractor (numpy, scipy) loads when a set is asked for, not for ser-train --version.
+    from streamer import features
+
+    return tuple(features.FEATURE_NAMES)
+
+
 def _root(name: str) -> str:
     return name.split("__")[0]
 
 
 def prosodic() -> tuple[str, ...]:
+    from streamer import features
+
     return tuple(n for n in features.FEATURE_NAMES if "__" not in n or _root(n) in PROSODIC_ROOTS)
 
 
@@ -38,6 +45,8 @@ def mfcc_chroma_mel() -> tuple[str, ...]:
     """The tutorials' recipe: per-utterance means of MFCC, chroma and mel bands. Ours has 13
     MFCCs, 12 chroma bins and 40 log-mel bands (the tutorials: 40 MFCCs, 12 chroma, 128 mel
     powers), 65 columns."""
+    from streamer import features
+
     roots = ("mfcc_", "chroma_", "logmel_db_")
     return tuple(
         n
@@ -47,7 +56,7 @@ def mfcc_chroma_mel() -> tuple[str, ...]:
 
 
 FEATURE_SETS = {
-    "all": lambda: tuple(features.FEATURE_NAMES),
+    "all": _all,
     "prosodic": prosodic,
     "mfcc_chroma_mel": mfcc_chroma_mel,
 }
@@ -55,6 +64,8 @@ DEFAULT_FEATURE_SET = "all"
 
 
 def columns(name: str) -> tuple[int, ...]:
+    from streamer import features
+
     names = FEATURE_SETS[name]()
     position = {n: i for i, n in enumerate(features.FEATURE_NAMES)}
     return tuple(position[n] for n in names)

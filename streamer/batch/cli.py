@@ -22,6 +22,7 @@ from streamer.batch.inputs import InputsError, Recording, discover
 from streamer.batch.job import ERROR, FileState, JobSpec, fingerprint
 from streamer.batch.local import LocalEngine, available_cores
 from streamer.settings import Settings, SettingsError, load_settings
+from streamer.version import PrintVersion
 
 # Only light modules above: the workers start before this process imports the pipeline's
 # (numpy, scipy, onnxruntime, ~1 s), which it needs only to check the model.
@@ -47,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
         "summary row per recording. A rerun skips what is done and current.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
+    parser.add_argument("--version", action=PrintVersion)
     parser.add_argument(
         "inputs",
         nargs="+",

@@ -26,6 +26,7 @@ class AudioView:
     path: Path
     duration_s: float
     sample_rate_hz: int
+    channels: int  # of the file; the pictures show their mix
     envelope_t: np.ndarray  # seconds, centre of each envelope bucket
     envelope_min: np.ndarray
     envelope_max: np.ndarray
@@ -126,6 +127,7 @@ def read_audio(path: Path) -> AudioView:
         path=path,
         duration_s=frames / rate,
         sample_rate_hz=rate,
+        channels=int(info.channels),
         envelope_t=(np.arange(len(lo)) + 0.5) * envelope.bucket / rate,
         envelope_min=lo,
         envelope_max=hi,

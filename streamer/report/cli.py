@@ -10,8 +10,8 @@ import io
 import sys
 from pathlib import Path
 
-from streamer.report.timeline import ReportError, read_timeline
 from streamer.settings import SettingsError, load_settings
+from streamer.version import PrintVersion
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 IMAGE_SUFFIXES = (".png", ".svg", ".pdf")
@@ -34,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
         "short summary.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
+    parser.add_argument("--version", action=PrintVersion)
     parser.add_argument("timeline", type=Path, help="CSV (or JSONL) written by ser-live")
     parser.add_argument("--audio", type=Path, help="the call's audio, for waveform and spectrogram")
     parser.add_argument(
@@ -56,6 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def make_report(args: argparse.Namespace) -> str:
     """Write the report; returns a one-line description of what was written."""
+    from streamer.report.timeline import ReportError, read_timeline  # numpy: not for --version
+
     suffix = args.output.suffix.lower()
     if suffix not in IMAGE_SUFFIXES + HTML_SUFFIXES:
         raise ReportError(f"{args.output}: unknown report type; use .png, .svg, .pdf or .html")
@@ -66,7 +69,7 @@ def make_report(args: argparse.Namespace) -> str:
 
     from streamer.report.audio import read_audio  # after the cheap checks
     from streamer.report.figure import build_figure
-    from streamer.report.summary import summarise
+    from streamer.report.summary import sides, summarise
 
     audio = read_audio(args.audio) if args.audio is not None else None
     duration = audio.duration_s if audio is not None else timeline.end_s
@@ -78,8 +81,10 @@ def make_report(args: argparse.Namespace) -> str:
         )
         duration = timeline.end_s
     summary = summarise(timeline.predictions, duration, ui.uncertain_below, audio is not None)
+    audio_channels = audio.channels if audio is not None else None
+    each = sides(timeline, duration, ui.uncertain_below, audio is not None, audio_channels)
     title = args.title or f"Call report · {args.timeline.name}"
-    figure = build_figure(timeline, summary, audio, ui.uncertain_below, ui.trend_alpha, title)
+    figure = build_figure(timeline, summary, audio, ui.uncertain_below, ui.trend_alpha, title, each)
     # No "Software" stamp: the picture carries nothing but the report.
     metadata = {"Software": None} if suffix == ".png" or suffix in HTML_SUFFIXES else None
     try:
@@ -90,18 +95,22 @@ def make_report(args: argparse.Namespace) -> str:
             figure.savefig(buffer, format="png", metadata=metadata)
             sources = [str(args.timeline)] + ([str(args.audio)] if args.audio else [])
             page = render_html(
-                title, sources, summary, timeline, buffer.getvalue(), ui.uncertain_below
+                title, sources, summary, timeline, buffer.getvalue(), ui.uncertain_below, each
             )
             args.output.write_text(page, encoding="utf-8")
         else:
             figure.savefig(args.output, metadata=metadata)
     except OSError as exc:
         raise OSError(f"cannot write report {args.output}: {exc.strerror}") from None
-    return f"wrote {args.output} ({summary.utterances} utterances, {duration:.1f} s)"
+    names = [side.name for side in each]
+    per_side = f" on {', '.join(names[:-1])} and {names[-1]}" if names else ""
+    return f"wrote {args.output} ({summary.utterances} utterances{per_side}, {duration:.1f} s)"
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from streamer.report.timeline import ReportError
+
     try:
         import matplotlib  # noqa: F401  (optional dependency: the plots extra)
     except ImportError:

@@ -1,10 +1,10 @@
 """The report picture (matplotlib): the call over time on the left, its totals on the right.
 
 Left, sharing one time axis: waveform and spectrogram with coloured emotion bands (when the audio
-is given; otherwise a band strip), the smoothed emotion mix, confidence per utterance, valence
-and arousal. Right: share of talk time per emotion, and every utterance on the valence/arousal
-plane with the labels' anchor points. Colours and the "uncertain" rule come from
-:mod:`streamer.emotions`, as in the live view.
+is given; otherwise a band strip), a band strip per channel when the call was analysed channel by
+channel, the smoothed emotion mix, confidence per utterance, valence and arousal. Right: share of
+talk time per emotion, and every utterance on the valence/arousal plane with the labels' anchor
+points. Colours and the "uncertain" rule come from :mod:`streamer.emotions`, as in the live view.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from streamer.emotions import CIRCUMPLEX, UNCERTAIN, affect, colour_of, shown_label, trend
 from streamer.report.audio import AudioView
-from streamer.report.summary import CallSummary
+from streamer.report.summary import CallSummary, Side
 from streamer.report.timeline import Timeline
 from streamer.results import Prediction
 from streamer.widgets import clock
@@ -118,6 +118,13 @@ def _strip(ax: Axes, timeline: Timeline, uncertain_below: float) -> None:
     ax.set_yticks([])
     ax.set_ylabel("emotion", color=FAINT)
     _bands(ax, timeline.predictions, uncertain_below, alpha=0.0, ribbon=(0.1, 0.9))
+
+
+def _side_strip(ax: Axes, side: Side, uncertain_below: float) -> None:
+    """One channel's utterances as a band strip, named on the left."""
+    ax.set_yticks([])
+    ax.set_ylabel(side.name, color=INK, rotation=0, ha="right", va="center", fontsize=10)
+    _bands(ax, side.predictions, uncertain_below, alpha=0.0, ribbon=(0.1, 0.9))
 
 
 def _step(predictions: Sequence[Prediction], end_s: float) -> np.ndarray:
@@ -282,15 +289,19 @@ def build_figure(
     uncertain_below: float,
     trend_alpha: float,
     title: str,
+    sides: Sequence[Side] = (),
 ) -> Figure:
+    """``sides``: one per channel of a call analysed channel by channel, each drawn as its own
+    band strip on the shared time axis and summed up in a line of the header."""
     duration = summary.duration_s
     has_speech = bool(timeline.predictions)
     rows: list[tuple[str, float]] = (
-        [("wave", 1.5), ("spec", 1.7)] if audio is not None else [("strip", 0.6)]
+        [("wave", 1.5), ("spec", 1.7)] if audio is not None else [] if sides else [("strip", 0.6)]
     )
+    rows += [(f"side{i}", 0.5) for i in range(len(sides))]
     if has_speech:
         rows += [("mix", 1.5), ("conf", 1.2), ("affect", 1.3)]
-    lines = summary.lines()
+    lines = summary.lines() + [side.summary.side_line(side.name) for side in sides]
     header_in = 0.75 + 0.27 * len(lines)  # title and summary text, in inches
     plots_in = max(sum(h for _, h in rows) * 1.1, 5.2 if has_speech else 1.2)
     height = header_in + plots_in + 0.55
@@ -327,6 +338,8 @@ def build_figure(
             _spectrogram(ax, audio, timeline, uncertain_below)
         elif kind == "strip":
             _strip(ax, timeline, uncertain_below)
+        elif kind.startswith("side"):
+            _side_strip(ax, sides[int(kind[4:])], uncertain_below)
         elif kind == "mix":
             _mix(ax, timeline, trend_alpha, duration)
         elif kind == "conf":

@@ -4,10 +4,11 @@ nothing fetched from the network, so it can be mailed or archived as it is."""
 from __future__ import annotations
 
 import base64
+from collections.abc import Sequence
 from html import escape
 
 from streamer.emotions import colour_of, shown_label
-from streamer.report.summary import CallSummary
+from streamer.report.summary import CallSummary, Side
 from streamer.report.timeline import Timeline
 from streamer.widgets import clock
 
@@ -38,20 +39,36 @@ def render_html(
     timeline: Timeline,
     png: bytes,
     uncertain_below: float,
+    sides: Sequence[Side] = (),
 ) -> str:
+    """``sides``: a call analysed channel by channel; each side gets its summary line, a column
+    in the talk-time table, and the utterance table names the side of every row."""
     image = base64.b64encode(png).decode("ascii")
+    lines = summary.lines() + [side.summary.side_line(side.name) for side in sides]
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         f"<title>{escape(title)}</title><style>{STYLE}</style></head><body>",
         f"<h1>{escape(title)}</h1>",
         f'<p class="source">{" · ".join(escape(s) for s in sources)}</p>',
-        '<ul class="summary">' + "".join(f"<li>{escape(line)}</li>" for line in summary.lines()),
+        '<ul class="summary">' + "".join(f"<li>{escape(line)}</li>" for line in lines),
         "</ul>",
         f'<img alt="the call over time: emotion bands, mix, confidence, mood" '
         f'src="data:image/png;base64,{image}">',
     ]
-    if summary.shares:
+    if summary.shares and sides:
+        names = "".join(f"<th>{escape(side.name)}</th>" for side in sides)
+        parts.append(
+            f"<h2>Talk time per emotion</h2><table><tr><th>emotion</th><th>share</th>{names}</tr>"
+        )
+        for label, share in summary.shares:
+            each = "".join(
+                f'<td class="num">{dict(side.summary.shares).get(label, 0.0):.0%}</td>'
+                for side in sides
+            )
+            parts.append(f'<tr><td>{_chip(label)}</td><td class="num">{share:.0%}</td>{each}</tr>')
+        parts.append("</table>")
+    elif summary.shares:
         parts.append("<h2>Talk time per emotion</h2><table><tr><th>emotion</th><th>share</th></tr>")
         parts += [
             f'<tr><td>{_chip(label)}</td><td class="num">{share:.0%}</td></tr>'
@@ -60,14 +77,21 @@ def render_html(
         parts.append("</table>")
     if timeline.predictions:
         header = "".join(f"<th>p {escape(label)}</th>" for label in timeline.labels)
+        side_of = {
+            id(p): side.name for side in sides for p in side.predictions
+        }  # the side of each row, when there are sides
         parts.append(
-            "<h2>Utterances</h2><table><tr><th>start</th><th>end</th><th>shown as</th>"
+            "<h2>Utterances</h2><table><tr>"
+            + ("<th>side</th>" if sides else "")
+            + "<th>start</th><th>end</th><th>shown as</th>"
             f"<th>arg-max</th><th>confidence</th>{header}</tr>"
         )
         for p in timeline.predictions:
             probs = "".join(f'<td class="num">{x:.2f}</td>' for x in p.probabilities)
+            side = f"<td>{escape(side_of.get(id(p), ''))}</td>" if sides else ""
             parts.append(
-                f'<tr><td class="num">{clock(p.start_s, True)}</td>'
+                f"<tr>{side}"
+                f'<td class="num">{clock(p.start_s, True)}</td>'
                 f'<td class="num">{clock(p.end_s, True)}</td>'
                 f"<td>{_chip(shown_label(p, uncertain_below))}</td><td>{escape(p.label)}</td>"
                 f'<td class="num">{p.confidence:.0%}</td>{probs}</tr>'

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from streamer.emotions import UNCERTAIN, affect, mood_word, shown_label
+from streamer.report.timeline import Timeline, channel_name
 from streamer.results import Prediction
 from streamer.widgets import clock
 
@@ -61,6 +62,25 @@ class CallSummary:
                 f"{clock(best.end_s, True)} ({best.confidence:.0%})."
             )
         return lines
+
+    def side_line(self, name: str) -> str:
+        """One side of a call (a channel) in one line: its talk, emotions and mood."""
+        if not self.utterances:
+            return f"{name.capitalize()}: no speech."
+        text = (
+            f"{name.capitalize()}: {self.utterances} utterance{'s' if self.utterances != 1 else ''}"
+            f", {self.speech_s:.1f} s of speech"
+        )
+        (top, top_share), rest = self.shares[0], self.shares[1:4]
+        text += f"; mostly {top} ({top_share:.0%})"
+        if rest:
+            text += ", then " + ", ".join(f"{label} {share:.0%}" for label, share in rest)
+        if self.opening is not None and self.closing is not None:
+            if self.utterances >= 3:
+                text += f"; started {_mood(self.opening)}, ended {_mood(self.closing)}"
+            else:
+                text += f"; mood {_mood(self.closing)}"
+        return text + "."
 
 
 def _mood(point: tuple[float, float]) -> str:
@@ -125,4 +145,34 @@ def summarise(
         opening=_weighted_affect(first),
         closing=_weighted_affect(last),
         most_confident=max(confident, key=lambda p: p.confidence, default=None),
+    )
+
+
+@dataclass(frozen=True)
+class Side:
+    """One channel of a call analysed channel by channel (``ser-live --channels each``)."""
+
+    name: str  # "left", "right" or "channel N"
+    predictions: tuple[Prediction, ...]
+    summary: CallSummary
+
+
+def sides(
+    timeline: Timeline,
+    duration_s: float,
+    uncertain_below: float,
+    audio_known: bool = True,
+    audio_channels: int | None = None,
+) -> tuple[Side, ...]:
+    """Each channel's own summary when the timeline has more than one channel, else ()."""
+    channels = timeline.channels
+    if len(channels) < 2:
+        return ()
+    return tuple(
+        Side(
+            channel_name(channel, channels, audio_channels),
+            timeline.of_channel(channel),
+            summarise(timeline.of_channel(channel), duration_s, uncertain_below, audio_known),
+        )
+        for channel in channels
     )

@@ -5,7 +5,11 @@ ignored, and the label and confidence are recomputed from the probabilities.
 A timeline is read as it is found in the wild: a CSV re-saved with a UTF-8 byte-order mark
 (spreadsheets do that) reads as any other, and a last line torn by a crash or a full disk is left
 out with a warning rather than costing the whole report. Label names come from an untrusted file
-and end up in HTML and on the terminal, so only plain names are accepted."""
+and end up in HTML and on the terminal, so only plain names are accepted.
+
+A run that analysed chosen channels logs a ``channel`` column (1 = left); the report then tells
+the sides of a call apart. JSON lines with ``"final": false`` are provisional results over an
+utterance still being spoken; its final line follows, so they are skipped and counted nowhere."""
 
 from __future__ import annotations
 
@@ -36,6 +40,21 @@ class Timeline:
     @property
     def end_s(self) -> float:
         return max((p.end_s for p in self.predictions), default=0.0)
+
+    @property
+    def channels(self) -> tuple[int, ...]:
+        """The channels the rows name, in order; () for a log of one stream (no channel column,
+        or a downmix)."""
+        return tuple(sorted({p.channel for p in self.predictions if p.channel is not None}))
+
+    def of_channel(self, channel: int) -> tuple[Prediction, ...]:
+        return tuple(p for p in self.predictions if p.channel == channel)
+
+
+def channel_name(channel: int, channels: tuple[int, ...], audio_channels: int | None = None) -> str:
+    """The names of the sides of a stereo call ("left", "right"), else "channel N"."""
+    stereo = channels == (1, 2) and audio_channels in (None, 2)
+    return ("left", "right")[channel - 1] if stereo else f"channel {channel}"
 
 
 def read_timeline(path: Path) -> Timeline:
@@ -128,6 +147,8 @@ def _jsonl_rows(lines: list[str], path: Path) -> tuple[list[str] | None, Rows]:
             continue
         if not isinstance(record, dict):
             raise ReportError(f"{path} line {number}: not a JSON object")
+        if record.get("final", True) is False:
+            continue  # provisional: the utterance's final line follows
         records.append((number, record, last))
     first = next((r for _, r, _ in records if isinstance(r, dict)), None)
     return (list(first) if first is not None else None), iter(records)
@@ -182,4 +203,16 @@ def _prediction(
         labels=labels,
         probabilities=probabilities,
         latency_ms=latency_ms,
+        channel=_channel(row, path, line),
     )
+
+
+def _channel(row: dict[str, object], path: Path, line: int) -> int | None:
+    """The 1-based ``channel``; None when the column is absent or empty (a downmix)."""
+    value = row.get("channel")
+    if value is None or value == "":
+        return None
+    number = _number(row, "channel", path, line)
+    if number != int(number) or not 1 <= number <= 1024:
+        raise ReportError(f"{path} line {line}: channel must be a whole number from 1 ({value!r})")
+    return int(number)
