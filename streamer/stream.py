@@ -152,13 +152,12 @@ class EmotionStream:
             block = downmix(block)[:, None]
         elif isinstance(self.channels, int) and width > 1:
             block = block[:, self.channels - 1 : self.channels]
+        streams = block.shape[1]
         if self.sample_rate_hz != self.model_rate_hz:
             if self._resampler is None:
-                self._resampler = StreamResampler(
-                    self.sample_rate_hz, self.model_rate_hz, block.shape[1]
-                )
+                self._resampler = StreamResampler(self.sample_rate_hz, self.model_rate_hz, streams)
             block = self._resampler.process(block)
-        return block.reshape(len(block), -1)
+        return block.reshape(-1, streams)
 
     def feed(self, block: np.ndarray) -> list[Prediction]:
         """Add audio; the results it completed (finals and provisional), in stream order.
@@ -173,7 +172,7 @@ class EmotionStream:
         tails: list[list[Prediction]] = []
         if self._resampler is not None and self._pipelines:
             rest = self._resampler.process(np.zeros((0, len(self._pipelines)), np.float32), True)
-            rest = rest.reshape(len(rest), -1)
+            rest = rest.reshape(-1, len(self._pipelines))
             tails = [p.process(rest[:, k]) for k, p in enumerate(self._pipelines)]
         finals = [p.finish(classify_pending) for p in self._pipelines]
         return self._collect(tails) + self._collect(finals)
