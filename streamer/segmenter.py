@@ -7,10 +7,11 @@ Rules (all lengths from the settings):
 - utterances with less than ``min_utterance_s`` from onset to the last speech frame are dropped
   (the pre-roll does not count);
 - speech that goes on towards ``max_utterance_s`` is cut so that a monologue still moves the
-  timeline, and a new utterance continues at once. The cut prefers a pause: in the last quarter
-  before the limit (at most 2 s), the first frame the VAD calls non-speech ends the utterance
-  there (at its last speech frame); with no such frame by the limit, it is cut at the quietest
-  frame of that quarter rather than mid-word. An utterance never exceeds the limit.
+  timeline, and a new utterance continues at once. The cut prefers a pause: in the last second
+  before the limit (a quarter of it for limits under 4 s), the first frame the VAD calls
+  non-speech ends the utterance there (at its last speech frame); with no such frame by the
+  limit, it is cut at the quietest frame of that window rather than mid-word. The row still
+  comes no later than at the limit; an utterance never exceeds it.
 - with ``partial_every_s`` > 0, every that many seconds of speech a provisional utterance
   (``final=False``: the audio from its start to its newest speech frame) is handed out as well;
   it is emitted on a speech frame, so never in the hang-over just before the final one.
@@ -29,7 +30,7 @@ from streamer.results import Utterance
 from streamer.settings import SegmenterSettings
 from streamer.vad import FrameVad
 
-PAUSE_SEARCH_MAX_S = 2.0  # the window before max_utterance_s in which a cut looks for a pause
+PAUSE_SEARCH_MAX_S = 1.0  # the window before max_utterance_s in which a cut looks for a pause
 
 
 class Segmenter:

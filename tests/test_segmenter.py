@@ -73,7 +73,7 @@ def test_pause_shorter_than_hangover_keeps_one_utterance():
 def test_long_speech_is_split_at_max_length_without_losing_audio():
     audio, truth = speech_and_silence([("silence", 0.5), ("speech", 7.0), ("silence", 1.0)])
     found = run_all(make_segmenter(max_utterance_s=2.0), audio, 480)
-    # 7.3 s in pieces of at most 2 s, each cut in the last quarter before the limit
+    # 7.3 s in pieces of at most 2 s, each cut in the last quarter before the limit (2 s < 4 s)
     assert 4 <= len(found) <= 5
     assert all(1.5 - 0.03 <= u.duration_s <= 2.0 + 1e-9 for u in found[:-1])
     assert found[-1].duration_s <= 2.0 + 1e-9
@@ -131,7 +131,7 @@ def test_a_monologue_is_cut_in_a_pause_not_mid_word():
 
 def test_without_a_pause_the_cut_falls_on_the_quietest_frame():
     audio, _ = speech_and_silence([("silence", 0.5), ("speech", 10.0), ("silence", 1.0)])
-    dip = int(0.5 * SR + 7.1 * SR)  # a 60 ms dip of -30 dB in the last quarter before 8 s
+    dip = int(0.5 * SR + 7.1 * SR)  # a 60 ms dip of -30 dB in the last second before 8 s
     audio[dip : dip + 960] *= 0.03
     found = run_all(make_segmenter(max_utterance_s=8.0), audio, 480)
     assert found[0].split

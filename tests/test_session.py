@@ -73,10 +73,10 @@ def test_fast_replay_rows_carry_stream_time(tmp_path, model):
     settings = load_settings()
     latencies = [row[-3] for row in first]  # latency_ms, then valence and arousal
     # A row closed by silence waits the hang-over; a split at the quietest frame of the last
-    # quarter before max_utterance_s waits for the audio after its cut (at most 2 s).
+    # second before max_utterance_s waits for the audio after its cut (at most 1 s).
     hangover = settings.segmenter.hangover_ms
     assert [latencies[0], latencies[2], latencies[3]] == [hangover] * 3
-    assert 0.0 <= latencies[1] <= 2000.0
+    assert 0.0 <= latencies[1] <= 1000.0
     source = FileSource(path, SR, 30, realtime=False)
     start = source.recording_start  # the file's mtime less its duration
     source.close()
