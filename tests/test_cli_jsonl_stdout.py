@@ -13,11 +13,12 @@ from tools import require_tool
 
 from streamer.sample import speak
 
-# About 15 s of speech without a full stop: a caller who does not pause.
+# About 20 s of speech without a full stop: a caller who does not pause.
 MONOLOGUE = (
     "and then I rang again and they told me to wait and I waited for the engineer all day and "
     "nobody came and nobody called and when I rang back they said the booking had never been "
-    "made and I had taken the whole day off work for it and now they want me to do it all again"
+    "made and I had taken the whole day off work for it and now they want me to do it all again "
+    "and I have been with you for eleven years and I have never been treated like this before"
 )
 
 
@@ -38,13 +39,13 @@ def run_jsonl_stdout(path, *extra):
 
 def test_a_monologue_gives_provisional_results_before_each_final(monologue):
     path, speech_s = monologue
-    assert speech_s > 15
+    assert speech_s > 19
     result = run_jsonl_stdout(path, "--fast")
     assert result.returncode == 0, result.stderr
     records = [json.loads(line) for line in result.stdout.splitlines()]  # every line parses
     assert records and all(set(r) >= {"start_s", "end_s", "label", "final"} for r in records)
     finals = [r for r in records if r["final"]]
-    assert len(finals) >= 2  # cut near 8 s, at a pause, not one 15 s row
+    assert len(finals) >= 2  # cut near 8 s, at a pause, not one 20 s row
     assert all(r["end_s"] - r["start_s"] <= 8.0 + 1e-6 for r in finals)
     first = records.index(finals[0])
     provisional = [r for r in records[:first] if r["start_s"] == finals[0]["start_s"]]
