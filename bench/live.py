@@ -212,6 +212,17 @@ def stream_offset(mic: np.ndarray, start: int, live_ends: list[int]) -> int | No
     return None if best is None or best[0] > frame else best[1]
 
 
+PARTIAL_EVERY_S = 0.0  # --partials: provisional results too, as the live view computes them
+
+
+def partial_args(work: Path) -> list[str]:
+    """ser-live computes provisional results only for an output that shows them: with
+    ``--partials S`` the run writes them to a JSON-lines file, so their cost is measured."""
+    if not PARTIAL_EVERY_S:
+        return []
+    return ["--jsonl", str(work / "partials.jsonl"), "--partial-every-s", str(PARTIAL_EVERY_S)]
+
+
 def measure_latency(server, model: Path, lines, rate, reps: int, period_s, work: Path, fig):
     """Speech with 1.5 s pauses into the microphone; each row's latency, three ways."""
     import csv
@@ -222,7 +233,8 @@ def measure_latency(server, model: Path, lines, rate, reps: int, period_s, work:
     out = work / "latency.csv"
     with Feeder(server, chunk_s=period_s) as feeder:
         run = LiveProcess(
-            ["--device", "pulse", "--csv", str(out), "--model", str(model)], server.client_env()
+            ["--device", "pulse", "--csv", str(out), "--model", str(model), *partial_args(work)],
+            server.client_env(),
         )
         run.wait_listening()
         time.sleep(0.5)
@@ -261,7 +273,8 @@ def measure_cpu(server, model: Path, lines, rate, speech_s, silence_s, period_s,
     out = work / "cpu.csv"
     with Feeder(server, chunk_s=period_s) as feeder:
         run = LiveProcess(
-            ["--device", "pulse", "--csv", str(out), "--model", str(model)], server.client_env()
+            ["--device", "pulse", "--csv", str(out), "--model", str(model), *partial_args(work)],
+            server.client_env(),
         )
         run.wait_listening()
         pid, server_pid = run.proc.pid, server.process.pid
@@ -415,8 +428,17 @@ def main(argv: list[str] | None = None) -> int:
         default=10.0,
         help="the simulated microphone delivers this much audio at a time",
     )
+    parser.add_argument(
+        "--partials",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="also compute a provisional result every SECONDS of speech (as the live view does)",
+    )
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
+    global PARTIAL_EVERY_S
+    PARTIAL_EVERY_S = args.partials
     reps = args.reps or (1 if args.quick else 4)
     cpu_s = args.cpu_s or (3.0 if args.quick else 60.0)
     silence_s = 1.5 if args.quick else 15.0
