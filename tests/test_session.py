@@ -71,7 +71,7 @@ def test_fast_replay_rows_carry_stream_time(tmp_path, model):
     first = replay(path, model, chunk_s=8.0)
     assert replay(path, model, chunk_s=1.0) == first  # wall_time and latency_ms included
     settings = load_settings()
-    latencies = [row[-1] for row in first]
+    latencies = [row[-3] for row in first]  # latency_ms, then valence and arousal
     # A row closed by silence waits the hang-over; a split or the end of the file does not.
     assert latencies == [
         settings.segmenter.hangover_ms,
