@@ -6,6 +6,7 @@ the model wiring reaches both; each recording gets a fresh pipeline (all stream 
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,20 +14,72 @@ from streamer.pipeline import Model, Pipeline
 from streamer.segmenter import Segmenter
 from streamer.settings import Settings
 from streamer.sources.file import FileSource
+from streamer.sources.raw import RawFormat
+from streamer.sources.resample import ChannelMode
+from streamer.sources.stdin import StdinSource
 from streamer.vad import vad_from_settings
 
 
 def build_pipeline(settings: Settings, model: Model, source: Any = None) -> Pipeline:
     """A fresh pipeline for one stream from ``source``. A file replayed as fast as possible runs
-    on stream time (its rows then do not depend on when or where it was replayed)."""
+    on stream time (its rows then do not depend on when or where it was replayed); so does a
+    pipe given ``--start-time``. A recording replayed at its own pace with ``--start-time``
+    stamps rows with that start plus stream time; without it, with the machine's clock."""
     vad = vad_from_settings(settings.audio.sample_rate_hz, settings.vad)
-    replay_start = None
-    if isinstance(source, FileSource) and not source.realtime:
-        replay_start = source.recording_start
-    return Pipeline(Segmenter(vad, settings.segmenter), model, replay_start=replay_start)
+    replay_start = wall_start = None
+    if isinstance(source, (FileSource, StdinSource)):
+        if not source.realtime:
+            replay_start = source.recording_start  # None for a pipe without --start-time
+        else:
+            wall_start = source.start_time
+    return Pipeline(
+        Segmenter(vad, settings.segmenter),
+        model,
+        replay_start=replay_start,
+        wall_start=wall_start,
+    )
 
 
-def open_file(path: Path, settings: Settings, realtime: bool) -> FileSource:
-    """A file source at the pipeline's rate (raises InputError for anything that is not audio)."""
+def open_file(
+    path: Path,
+    settings: Settings,
+    realtime: bool,
+    channels: ChannelMode = "mix",
+    raw: RawFormat | None = None,
+    start_time: datetime | None = None,
+) -> FileSource:
+    """A file source at the pipeline's rate (raises InputError for anything that is not audio).
+    ``channels``: "mix", a 1-based channel or "each"; ``raw``: headerless PCM in this format;
+    ``start_time``: when the recording began (instead of its modification time)."""
     audio = settings.audio
-    return FileSource(path, audio.sample_rate_hz, audio.block_ms, realtime=realtime)
+    return FileSource(
+        path,
+        audio.sample_rate_hz,
+        audio.block_ms,
+        realtime=realtime,
+        channels=channels,
+        raw=raw,
+        start_time=start_time,
+    )
+
+
+def open_stdin(
+    settings: Settings,
+    realtime: bool,
+    channels: ChannelMode = "mix",
+    raw: RawFormat | None = None,
+    start_time: datetime | None = None,
+    stop: Any = None,
+) -> StdinSource:
+    """A recording piped into stdin (``--input -``), shaped as :func:`open_file` shapes a file.
+    ``stop``: the run's stop event, heeded while waiting for the pipe's first bytes."""
+    audio = settings.audio
+    return StdinSource(
+        audio.sample_rate_hz,
+        audio.block_ms,
+        realtime=realtime,
+        channels=channels,
+        raw=raw,
+        start_time=start_time,
+        stop=stop,
+    )
