@@ -146,7 +146,7 @@ class StdinSource:
                 self._stopped_early = True
                 self.description = f"{NAME} (stopped while reading {seeking} to its end)"
                 return None
-            how = f"{seeking}, read to the end first"
+            how = "read to the end first"
         else:
             read_end, write_end = os.pipe()
             self._proxy = (read_end, write_end)
