@@ -12,6 +12,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,10 +27,13 @@ if TYPE_CHECKING:
     from streamer.runner import RunSummary
     from streamer.settings import Settings
     from streamer.sinks.totals import Totals
+    from streamer.sources.raw import RawFormat
     from streamer.stream import EmotionStream
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 JSONL_STDOUT = "-"  # --jsonl -: JSON lines on stdout, and nothing else there
+# --raw-format names (streamer.sources.raw.RAW_FORMATS; listed here so --help loads no numpy)
+RAW_FORMAT_NAMES = ("s16le", "s24le", "s32le", "f32le", "u8", "mulaw", "alaw")
 STOP_SIGNALS = tuple(
     getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
 )
@@ -41,6 +45,18 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"ser-live: error: {message} (see ser-live --help)\n")
 
 
+def parse_start_time(text: str) -> datetime:
+    """--start-time: ISO 8601 with or without a zone (without: the machine's local time)."""
+    try:
+        stamp = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"not an ISO 8601 time: {text!r} (e.g. 2026-11-29T14:05:00+01:00 or "
+            "2026-11-29 14:05:00)"
+        ) from None
+    return stamp if stamp.tzinfo is not None else stamp.astimezone()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="ser-live",
@@ -50,7 +66,34 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action=PrintVersion)
     parser.add_argument(
-        "--input", type=Path, help="replay this audio file instead of the microphone"
+        "--input",
+        type=Path,
+        metavar="PATH",
+        help="replay this audio file instead of the microphone; '-' reads a recording piped into "
+        "stdin (WAV, OGG streamed; FLAC, MP3 read to the end first; raw PCM with --raw-rate)",
+    )
+    parser.add_argument(
+        "--start-time",
+        type=parse_start_time,
+        metavar="ISO",
+        help="when the recording began (ISO 8601, e.g. 2026-11-29T14:05:00+01:00; without a zone: "
+        "local time); rows carry it plus stream time as wall_time (default: a file's modification "
+        "time less its duration when replayed fast, the clock otherwise and for stdin)",
+    )
+    raw = parser.add_argument_group(
+        "raw PCM input (--raw-rate makes --input FILE or - headerless PCM)"
+    )
+    raw.add_argument("--raw-rate", type=int, metavar="HZ", help="sample rate of the raw PCM")
+    raw.add_argument(
+        "--raw-format",
+        choices=tuple(RAW_FORMAT_NAMES),
+        help="sample format of the raw PCM (default with --raw-rate: s16le)",
+    )
+    raw.add_argument(
+        "--raw-channels",
+        type=int,
+        metavar="N",
+        help="interleaved channels of the raw PCM (default with --raw-rate: 1)",
     )
     parser.add_argument("--csv", type=Path, help="log one row per utterance to this CSV file")
     parser.add_argument(
@@ -127,6 +170,51 @@ def channel_mode(args: argparse.Namespace) -> str | int:
     return str(args.channels)
 
 
+def reading_stdin(args: argparse.Namespace) -> bool:
+    return args.input is not None and str(args.input) == "-"
+
+
+def raw_format(args: argparse.Namespace) -> RawFormat | None:
+    """The raw PCM format the --raw-* flags describe (None without --raw-rate), checked."""
+    from streamer.settings import SettingsError
+    from streamer.sources.file import MAX_CHANNELS, MAX_RATE_HZ, MIN_RATE_HZ
+    from streamer.sources.raw import RawFormat
+
+    if args.raw_rate is None:
+        given = (("--raw-format", args.raw_format), ("--raw-channels", args.raw_channels))
+        for flag, value in given:
+            if value is not None:
+                raise SettingsError(
+                    f"{flag} needs --raw-rate (raw PCM has no header to say its sample rate)"
+                )
+        return None
+    if args.input is None:
+        raise SettingsError(
+            "--raw-rate describes a recording (--input FILE or --input -); "
+            "the microphone says its own format"
+        )
+    if not MIN_RATE_HZ <= args.raw_rate <= MAX_RATE_HZ:
+        raise SettingsError(
+            f"--raw-rate must be {MIN_RATE_HZ}..{MAX_RATE_HZ} Hz (got {args.raw_rate})"
+        )
+    channels = 1 if args.raw_channels is None else args.raw_channels
+    if not 1 <= channels <= MAX_CHANNELS:
+        raise SettingsError(f"--raw-channels must be 1..{MAX_CHANNELS} (got {channels})")
+    return RawFormat(args.raw_rate, args.raw_format or "s16le", channels)
+
+
+def check_input_flags(args: argparse.Namespace) -> None:
+    """Flags that only make sense for a recording, refused for the microphone (one line)."""
+    from streamer.settings import SettingsError
+
+    raw_format(args)
+    if args.input is None and args.start_time is not None:
+        raise SettingsError(
+            "--start-time is for recordings (--input FILE or -); "
+            "the microphone's rows carry the machine's clock"
+        )
+
+
 def settings_from_args(args: argparse.Namespace) -> Settings:
     from streamer.settings import load_settings
 
@@ -190,16 +278,31 @@ def stop_on_signals(stop: threading.Event) -> Iterator[None]:
             signal.signal(sig, old)
 
 
-def make_source(args: argparse.Namespace, settings: Settings, show_ui: bool) -> Any:
+def make_source(
+    args: argparse.Namespace,
+    settings: Settings,
+    show_ui: bool,
+    stop: threading.Event | None = None,
+) -> Any:
+    """The microphone, a file or stdin, handing on the channels asked for. A pipe is read as
+    fast as it comes (a live process paces itself) unless --realtime (or replay.pace) asks
+    for real time; ``stop`` lets a Ctrl-C end a wait for the pipe's first bytes."""
+    check_input_flags(args)
+    channels = channel_mode(args)
     if args.input is not None:
         pace = settings.replay.pace
-        realtime = pace == "realtime" or (pace == "auto" and show_ui)
-        from streamer.session import open_file
+        from streamer.session import open_file, open_stdin
 
-        return open_file(args.input, settings, realtime)
+        raw = raw_format(args)
+        if reading_stdin(args):
+            return open_stdin(
+                settings, pace == "realtime", channels, raw, args.start_time, stop=stop
+            )
+        realtime = pace == "realtime" or (pace == "auto" and show_ui)
+        return open_file(args.input, settings, realtime, channels, raw, args.start_time)
     from streamer.sources.mic import MicSource
 
-    return MicSource(args.device, settings.audio)
+    return MicSource(args.device, settings.audio, channels=channels)
 
 
 def with_model_threshold(settings: Settings, classifier: Classifier) -> Settings:
@@ -242,7 +345,7 @@ def execute(args: argparse.Namespace, stop: threading.Event) -> RunSummary:
     classifier = Classifier(settings.model.path)  # first: a bad model never opens the microphone
     check_rate(settings, classifier.info.sample_rate)
     settings = with_model_threshold(settings, classifier)
-    source = make_source(args, settings, show_ui)
+    source = make_source(args, settings, show_ui, stop)
     # Provisional results cost a classification each: only when something shows them.
     partials = settings.segmenter.partial_every_s if show_ui or args.jsonl is not None else 0.0
     pipeline = build_stream(settings, classifier, source, channels, partials)
@@ -375,8 +478,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.list_devices:
         return _list_devices()
     try:
+        input_file = None if reading_stdin(args) else args.input
         jsonl = None if str(args.jsonl) == JSONL_STDOUT else args.jsonl
-        check_outputs(args.input, {"--csv": args.csv, "--jsonl": jsonl}, args.screenshot)
+        check_outputs(input_file, {"--csv": args.csv, "--jsonl": jsonl}, args.screenshot)
     except OutputError as exc:
         say(f"ser-live: error: {exc}")
         return EXIT_USAGE
@@ -414,6 +518,7 @@ def _run(args: argparse.Namespace, stop: threading.Event) -> int:
 
     try:
         check_duration(args.duration)
+        check_input_flags(args)
         summary = execute(args, stop)
     except (SettingsError, InputError, ModelError) as exc:
         say(f"ser-live: error: {exc}")

@@ -59,18 +59,23 @@ class Pipeline:
         history: int = 200,
         clock: Callable[[], float] = time.monotonic,
         replay_start: datetime | None = None,
+        wall_start: datetime | None = None,
         channel: int | None = None,
     ) -> None:
         """``replay_start``: replaying a recording as fast as possible, which started then. Rows
         then carry stream time instead of the machine's clock (see ``_timing``), so replaying the
-        same file gives the same rows on every run and in every process. ``channel``: the
-        1-based input channel this stream is (None: the downmix); its predictions carry it."""
+        same file gives the same rows on every run and in every process. ``wall_start``: a
+        recording replayed at its own pace that started then (``--start-time``): rows carry that
+        plus stream time as ``wall_time``, and the latency measured on the machine's clock.
+        ``channel``: the 1-based input channel this stream is (None: the downmix); its
+        predictions carry it."""
         self.segmenter = segmenter
         self.channel = channel
         self.model = model
         self.sample_rate_hz = segmenter.sample_rate_hz
         self._clock = clock
         self.replay_start = replay_start
+        self.wall_start = wall_start
         self._history = history
         self._lock = threading.Lock()  # the live view reads snapshots from its own thread
         self.reset()
@@ -190,9 +195,13 @@ class Pipeline:
         """(latency_ms, wall_time) of a row. Live: end of speech -> now on the machine's clock.
         Replay: stream time from the end of speech to the frame that closed the utterance (the
         hang-over; 0 for a split or the end of the file), and the recording's start plus that."""
-        if self.replay_start is None:
-            return max(0.0, (self._clock() - speech_ended) * 1000.0), _now_iso()
         closed_s = utterance.end_s if utterance.closed_s is None else utterance.closed_s
+        if self.replay_start is None:
+            latency_ms = max(0.0, (self._clock() - speech_ended) * 1000.0)
+            if self.wall_start is None:
+                return latency_ms, _now_iso()
+            stamp = self.wall_start + timedelta(seconds=closed_s)
+            return latency_ms, stamp.isoformat(timespec="milliseconds")
         stamp = self.replay_start + timedelta(seconds=closed_s)
         latency_ms = max(0.0, (closed_s - utterance.end_s) * 1000.0)
         return latency_ms, stamp.isoformat(timespec="milliseconds")

@@ -18,12 +18,15 @@ import numpy as np
 class RingBuffer:
     """``capacity`` samples; :meth:`wait` wakes the consumer once ``wake_at`` samples are in."""
 
-    def __init__(self, capacity: int, dtype: type = np.float32, wake_at: int = 1) -> None:
+    def __init__(
+        self, capacity: int, dtype: type = np.float32, wake_at: int = 1, channels: int = 0
+    ) -> None:
+        """``channels`` > 0 stores ``(frames, channels)`` blocks; 0 stores 1-D samples."""
         if capacity <= 0:
             raise ValueError("capacity must be positive")
         if not 1 <= wake_at <= capacity:
             raise ValueError("wake_at must be 1..capacity")
-        self._data = np.zeros(capacity, dtype=dtype)
+        self._data = np.zeros((capacity, channels) if channels else capacity, dtype=dtype)
         self.capacity = capacity
         self.wake_at = wake_at
         self._written = 0  # total samples ever written (producer-owned)
@@ -62,7 +65,7 @@ class RingBuffer:
     def read(self, max_samples: int, out: np.ndarray | None = None) -> np.ndarray:
         """Take up to ``max_samples``, oldest first; a new array unless ``out`` is given."""
         n = min(max_samples, self._written - self._read)
-        out = np.empty(n, dtype=self._data.dtype) if out is None else out[:n]
+        out = np.empty((n, *self._data.shape[1:]), self._data.dtype) if out is None else out[:n]
         start = self._read % self.capacity
         first = min(n, self.capacity - start)
         out[:first] = self._data[start : start + first]

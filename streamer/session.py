@@ -7,12 +7,16 @@ a change to the segmenting or the model wiring reaches both; each recording gets
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from streamer.classifier import Classifier
 from streamer.settings import Settings
 from streamer.sources.file import FileSource
+from streamer.sources.raw import RawFormat
+from streamer.sources.resample import ChannelMode
+from streamer.sources.stdin import StdinSource
 from streamer.stream import ChannelChoice, EmotionStream
 
 
@@ -25,21 +29,66 @@ def build_stream(
 ) -> EmotionStream:
     """A fresh stream for ``source``'s blocks (already at the model's rate, the channels it
     was asked for). A file replayed as fast as possible runs on stream time (its rows then do
-    not depend on when or where it was replayed). ``partial_every_s``: provisional results, for
-    outputs that show them (0 = none)."""
-    replay_start = None
-    if isinstance(source, FileSource) and not source.realtime:
-        replay_start = source.recording_start
+    not depend on when or where it was replayed); so does a pipe given ``--start-time``. A
+    recording replayed at its own pace with ``--start-time`` stamps rows with that start plus
+    stream time; without it, with the machine's clock. ``partial_every_s``: provisional
+    results, for outputs that show them (0 = none)."""
+    start, paced = None, False
+    if isinstance(source, (FileSource, StdinSource)):
+        if not source.realtime:
+            start = source.recording_start  # None for a pipe without --start-time
+        else:
+            start, paced = source.start_time, True
     return EmotionStream(
         model,
         settings=settings,
         channels=channels,
         partial_every_s=partial_every_s,
-        start_time=replay_start,
+        start_time=start,
+        paced=paced,
     )
 
 
-def open_file(path: Path, settings: Settings, realtime: bool) -> FileSource:
-    """A file source at the pipeline's rate (raises InputError for anything that is not audio)."""
+def open_file(
+    path: Path,
+    settings: Settings,
+    realtime: bool,
+    channels: ChannelMode = "mix",
+    raw: RawFormat | None = None,
+    start_time: datetime | None = None,
+) -> FileSource:
+    """A file source at the pipeline's rate (raises InputError for anything that is not audio).
+    ``channels``: "mix", a 1-based channel or "each"; ``raw``: headerless PCM in this format;
+    ``start_time``: when the recording began (instead of its modification time)."""
     audio = settings.audio
-    return FileSource(path, audio.sample_rate_hz, audio.block_ms, realtime=realtime)
+    return FileSource(
+        path,
+        audio.sample_rate_hz,
+        audio.block_ms,
+        realtime=realtime,
+        channels=channels,
+        raw=raw,
+        start_time=start_time,
+    )
+
+
+def open_stdin(
+    settings: Settings,
+    realtime: bool,
+    channels: ChannelMode = "mix",
+    raw: RawFormat | None = None,
+    start_time: datetime | None = None,
+    stop: Any = None,
+) -> StdinSource:
+    """A recording piped into stdin (``--input -``), shaped as :func:`open_file` shapes a file.
+    ``stop``: the run's stop event, heeded while waiting for the pipe's first bytes."""
+    audio = settings.audio
+    return StdinSource(
+        audio.sample_rate_hz,
+        audio.block_ms,
+        realtime=realtime,
+        channels=channels,
+        raw=raw,
+        start_time=start_time,
+        stop=stop,
+    )

@@ -58,7 +58,10 @@ class EmotionStream:
     (default: the settings' ``model.path``, i.e. the shipped model). ``sample_rate_hz``: the
     rate of the blocks you feed (resampled once, streaming, to the model's rate). ``start_time``:
     when the audio began; rows then carry start + stream time as ``wall_time`` (deterministic),
-    otherwise the machine's clock when each result was made. ``partial_every_s``: provisional
+    otherwise the machine's clock when each result was made; ``latency_ms`` is then stream time
+    too (from the end of speech to the frame that closed the utterance), unless ``paced``: the
+    audio comes at its own pace (a recording played in real time) and latency is measured on the
+    machine's clock. ``partial_every_s``: provisional
     results this often during speech (default ``segmenter.partial_every_s``; 0 = off).
     ``settings``/``config``: ser-live's settings (default: the shipped ``config.toml``).
     """
@@ -71,6 +74,7 @@ class EmotionStream:
         channels: ChannelChoice = "mix",
         partial_every_s: float | None = None,
         start_time: datetime | None = None,
+        paced: bool = False,
         settings: Settings | None = None,
         config: str | Path | None = None,
     ) -> None:
@@ -97,6 +101,7 @@ class EmotionStream:
             raise SettingsError(f"partial_every_s must be 0 (off) or positive (got {every})")
         self.partial_every_s = float(every)
         self.start_time = start_time
+        self.paced = paced
         self._lock = threading.Lock()  # the live view lists the streams from its own thread
         self.reset()
 
@@ -126,8 +131,17 @@ class EmotionStream:
             classifier.reset()
             vad = vad_from_settings(self.model_rate_hz, self.settings.vad)
             segmenter = Segmenter(vad, self.settings.segmenter, self.partial_every_s)
+            replay_start, wall_start = self.start_time, None
+            if self.paced:  # the machine's clock measures latency; rows carry the start
+                replay_start, wall_start = None, self.start_time
             pipelines.append(
-                Pipeline(segmenter, classifier, replay_start=self.start_time, channel=number)
+                Pipeline(
+                    segmenter,
+                    classifier,
+                    replay_start=replay_start,
+                    wall_start=wall_start,
+                    channel=number,
+                )
             )
         with self._lock:
             self._pipelines = pipelines

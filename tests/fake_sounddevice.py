@@ -73,6 +73,15 @@ class FakeStream:
             self.callback(block, self.blocksize, None, status)
         return n
 
+    def deliver_frames(self, frames: np.ndarray) -> int:
+        """Like :meth:`deliver` for ``(n, channels)`` audio (one column per device channel)."""
+        n = 0
+        for start in range(0, len(frames) - self.blocksize + 1, self.blocksize):
+            block = np.ascontiguousarray(frames[start : start + self.blocksize], np.float32)
+            n += 1
+            self.callback(block, self.blocksize, None, Status())
+        return n
+
     def vanish(self) -> None:
         """The device goes away: PortAudio ends the stream and says so."""
         self.active = False

@@ -119,3 +119,90 @@ def test_unusable_files_are_refused_with_one_line(tmp_path, make, message):
         FileSource(make(tmp_path), SR, 30, realtime=False)
     assert message in str(caught.value)
     assert "\n" not in str(caught.value)
+
+
+# --- channel choice, raw PCM, --start-time (issue 13) -------------------------------------
+
+
+def three_channels(tmp_path, rate=44100):
+    """Channel 1: 300 Hz, 2: 700 Hz, 3: silence."""
+    data = np.stack([tone(300.0, 1.0, rate), tone(700.0, 1.0, rate), np.zeros(rate)], axis=1)
+    path = tmp_path / "three.wav"
+    sf.write(path, data, rate, subtype="FLOAT")
+    return path
+
+
+def shaped(path, channels, **kwargs):
+    source = FileSource(path, SR, 30, realtime=False, chunk_s=0.25, channels=channels, **kwargs)
+    try:
+        blocks = list(source.blocks(threading.Event()))
+    finally:
+        source.close()
+    return source, blocks
+
+
+def test_one_channel_is_handed_on_alone(tmp_path):
+    source, blocks = shaped(three_channels(tmp_path), 2)
+    assert source.channel_count == 1 and "channel 2 of 3" in source.description
+    assert all(b.ndim == 1 and b.dtype == np.float32 for b in blocks)
+    out = np.concatenate(blocks)
+    assert len(out) == pytest.approx(SR, abs=2)
+    assert dominant_hz(out[SR // 4 : -SR // 4]) == pytest.approx(700.0, abs=2.0)
+
+
+def test_each_gives_2d_blocks_every_channel_resampled(tmp_path):
+    source, blocks = shaped(three_channels(tmp_path), "each")
+    assert source.channel_count == 3 and "each of 3 channels" in source.description
+    assert all(b.ndim == 2 and b.shape[1] == 3 and b.dtype == np.float32 for b in blocks)
+    out = np.concatenate(blocks)
+    assert len(out) == pytest.approx(SR, abs=2)
+    assert dominant_hz(out[SR // 4 : -SR // 4, 0]) == pytest.approx(300.0, abs=2.0)
+    assert dominant_hz(out[SR // 4 : -SR // 4, 1]) == pytest.approx(700.0, abs=2.0)
+    assert np.max(np.abs(out[:, 2])) < 1e-4
+
+
+def test_mix_stays_the_1d_downmix(tmp_path):
+    source, blocks = shaped(three_channels(tmp_path), "mix")
+    assert source.channel_count == 1
+    assert all(b.ndim == 1 for b in blocks)
+
+
+def test_each_of_a_mono_file_is_one_column(tmp_path):
+    path = tmp_path / "mono.wav"
+    sf.write(path, tone(300.0, 0.5, SR), SR)
+    source, blocks = shaped(path, "each")
+    assert source.channel_count == 1 and all(b.shape[1:] == (1,) for b in blocks)
+
+
+def test_a_channel_the_file_lacks_is_one_line(tmp_path):
+    with pytest.raises(InputError) as caught:
+        FileSource(three_channels(tmp_path), SR, 30, realtime=False, channels=4)
+    assert str(caught.value) == "--channel 4: three.wav has 3 channels (channels count from 1)"
+
+
+@pytest.mark.parametrize(
+    ("fmt", "dtype", "scale"),
+    [("s16le", "<i2", 32767), ("s32le", "<i4", 2**31 - 1), ("f32le", "<f4", 1.0)],
+)
+def test_raw_pcm_file(tmp_path, fmt, dtype, scale):
+    from streamer.sources.raw import RawFormat
+
+    stereo = np.stack([tone(440.0, 1.0, 8000), np.zeros(8000)], axis=1)
+    path = tmp_path / "call.raw"
+    (stereo * scale).astype(dtype).tofile(path)
+    source, blocks = shaped(path, 1, raw=RawFormat(8000, fmt, 2))
+    assert "raw " + fmt in source.description
+    out = np.concatenate(blocks)
+    assert len(out) == pytest.approx(SR, abs=2)
+    assert dominant_hz(out[SR // 4 : -SR // 4]) == pytest.approx(440.0, abs=2.0)
+
+
+def test_start_time_replaces_the_modification_time(tmp_path):
+    from datetime import datetime, timezone
+
+    path = tmp_path / "call.wav"
+    sf.write(path, tone(200.0, 0.5, SR), SR)
+    start = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    source = FileSource(path, SR, 30, realtime=False, start_time=start)
+    source.close()
+    assert source.recording_start == start

@@ -300,3 +300,78 @@ def test_missing_portaudio_names_the_package_to_install(linear_model):
         assert lines[0].startswith("ser-live: error: PortAudio library not found")
         assert "sudo apt-get install libportaudio2" in lines[0]
         assert "--input FILE replays a recording" in lines[0]
+
+
+# --- channel choice (issue 13) -------------------------------------------------------------
+
+
+def four_channel_device(fake_sd):
+    fake_sd.devices.append(Device("Interface 4in", channels=4, default_rate=SR))
+    return str(len(fake_sd.devices) - 1)
+
+
+def drain_any(source: MicSource) -> np.ndarray:
+    blocks = []
+    with pytest.raises(SourceError):
+        for block in source.blocks(threading.Event()):
+            assert block.dtype == np.float32
+            blocks.append(block)
+    return np.concatenate(blocks)
+
+
+def test_channel_n_opens_enough_channels_and_hands_on_that_one(fake_sd):
+    source = open_mic_channels(four_channel_device(fake_sd), 3)
+    stream = fake_sd.streams[-1]
+    assert stream.channels == 3 and source.channel_count == 1
+    assert "channel 3 of 3" in source.description
+    frames = np.stack([tone(f, 0.3, SR) for f in (200, 300, 400)], axis=1)
+    stream.deliver_frames(frames)
+    stream.vanish()
+    out = drain_any(source)
+    source.close()
+    assert out.ndim == 1
+    np.testing.assert_array_equal(out, frames[: len(out), 2])
+
+
+def test_each_opens_every_channel_and_hands_on_2d_blocks(fake_sd):
+    source = open_mic_channels(four_channel_device(fake_sd), "each")
+    stream = fake_sd.streams[-1]
+    assert stream.channels == 4 and source.channel_count == 4
+    frames = np.stack([tone(f, 0.3, SR) for f in (200, 300, 400, 500)], axis=1)
+    stream.deliver_frames(frames)
+    stream.vanish()
+    out = drain_any(source)
+    source.close()
+    assert out.ndim == 2 and out.shape[1] == 4
+    np.testing.assert_array_equal(out, frames[: len(out)])
+
+
+def test_each_resamples_every_channel_from_the_device_rate(fake_sd):
+    fake_sd.devices.append(Device("Stereo 48k", channels=2, default_rate=48000, rates=(48000,)))
+    source = open_mic_channels(str(len(fake_sd.devices) - 1), "each")
+    stream = fake_sd.streams[-1]
+    assert stream.samplerate == 48000
+    frames = np.stack([tone(300, 1.0, 48000), tone(700, 1.0, 48000)], axis=1)
+    stream.deliver_frames(frames)
+    stream.vanish()
+    out = drain_any(source)
+    source.close()
+    # soxr holds back its filter delay (~20 ms) until more audio comes
+    assert out.shape[1] == 2 and len(out) == pytest.approx(SR, abs=SR // 20)
+    assert dominant_hz(out[SR // 4 : -SR // 4, 0]) == pytest.approx(300, abs=3)
+    assert dominant_hz(out[SR // 4 : -SR // 4, 1]) == pytest.approx(700, abs=3)
+
+
+def test_a_channel_the_device_lacks_is_one_line(fake_sd):
+    with pytest.raises(InputError) as caught:
+        open_mic_channels("usb", 2)
+    assert str(caught.value) == (
+        "--channel 2: input device 2: USB Headset: Audio (hw:1,0) has 1 channel "
+        "(channels count from 1)"
+    )
+    assert fake_sd.streams == []  # refused before anything was opened
+
+
+def open_mic_channels(device, channels) -> MicSource:
+    audio = replace(AUDIO, ring_buffer_s=2.0, stall_timeout_s=5.0)
+    return MicSource(device, audio, channels=channels)

@@ -37,7 +37,12 @@ from streamer.native_stderr import NATIVE_STDERR_ENV, NativeStderr  # noqa: F401
 from streamer.ringbuffer import RingBuffer
 from streamer.settings import AudioSettings
 from streamer.sources import InputError, SourceError, SourceStats
-from streamer.sources.resample import StreamResampler
+from streamer.sources.resample import (
+    ChannelMode,
+    StreamResampler,
+    channels_handed_on,
+    describe_channels,
+)
 
 # Without a microphone ser-live still works on recordings: every "no input" message says so.
 REPLAY_HINT = "without a microphone, ser-live --input FILE replays a recording"
@@ -133,15 +138,25 @@ def resolve_device(spec: str | int | None, sd: Any | None = None) -> InputDevice
     raise InputError(f"{text!r} matches several input devices ({names}); give an index")
 
 
-def choose_format(sd: Any, device: InputDevice, wanted_hz: int) -> tuple[int, int]:
+def choose_format(
+    sd: Any, device: InputDevice, wanted_hz: int, mode: ChannelMode = "mix"
+) -> tuple[int, int]:
     """(rate, channels) to open ``device`` with.
 
     The model rate if the device takes it, otherwise its default rate (the consumer resamples):
-    the cure for PortAudio's "Invalid sample rate". Mono if the device allows it, otherwise its
-    first two channels, of which the first is used.
+    the cure for PortAudio's "Invalid sample rate". For "mix": mono if the device allows it,
+    otherwise its first two channels, of which the first is used; for channel N: N channels
+    (the last is used); for "each": all the device's channels. A device with fewer channels
+    than asked for is a one-line InputError.
     """
+    what = f"input device {device.index}: {device.name}"
+    if mode == "mix":
+        options: tuple[int, ...] = (1, min(2, device.channels))
+    else:
+        channels_handed_on(mode, device.channels, what)  # raises when the device lacks it
+        options = (device.channels,) if mode == "each" else (int(mode), device.channels)
     last_error = ""
-    for channels in dict.fromkeys((1, min(2, device.channels))):
+    for channels in dict.fromkeys(options):
         for rate in dict.fromkeys((wanted_hz, device.default_rate)):
             try:
                 with NativeStderr():
@@ -167,8 +182,14 @@ class MicSource:
     unplugged or stuck device).
     """
 
-    def __init__(self, device: str | int | None, audio: AudioSettings) -> None:
+    def __init__(
+        self, device: str | int | None, audio: AudioSettings, channels: ChannelMode = "mix"
+    ) -> None:
+        """``channels``: "mix" (today's single channel: the first), a 1-based channel number
+        (1-D blocks of that channel) or "each" (2-D ``(frames, channels)`` blocks of every
+        channel the device has); ``channel_count`` is how many the blocks carry."""
         self._sd = import_sounddevice()
+        self.channel_mode = channels
         self.audio = audio
         self.sample_rate_hz = audio.sample_rate_hz
         self.stall_timeout_s = audio.stall_timeout_s
@@ -180,7 +201,9 @@ class MicSource:
         self._holding_stderr = True
         try:
             self.device = resolve_device(device, self._sd)
-            self._configure(*choose_format(self._sd, self.device, self.sample_rate_hz))
+            self._configure(
+                *choose_format(self._sd, self.device, self.sample_rate_hz, self.channel_mode)
+            )
             # Opened now, so that the description printed and shown is what is really in use.
             self.start()
         except BaseException:
@@ -194,9 +217,19 @@ class MicSource:
         self.period_frames = max(1, rate * self.audio.mic_block_ms // 1000)
         self.block_frames = max(1, rate * self.audio.block_ms // 1000)
         capacity = max(2 * self.block_frames, int(self.audio.ring_buffer_s * rate))
-        self.ring = RingBuffer(capacity, wake_at=self.block_frames)
+        each = self.channel_mode == "each"
+        self.channel_count = channels if each else 1
+        # The column the callback copies (None: all of them, for "each").
+        mode = self.channel_mode
+        self._column = None if each else (int(mode) - 1 if mode != "mix" else 0)
+        self.ring = RingBuffer(
+            capacity, wake_at=self.block_frames, channels=channels if each else 0
+        )
         resampled = "" if rate == self.sample_rate_hz else f" -> {self.sample_rate_hz} Hz"
-        channel = "" if channels == 1 else f", channel 1 of {channels}"
+        if mode == "mix":
+            channel = "" if channels == 1 else f", channel 1 of {channels}"
+        else:
+            channel = f", {describe_channels(mode, channels)}"
         self.description = (
             f"microphone {self.device.index}: {self.device.name} @ {rate} Hz{resampled}{channel}"
         )
@@ -206,7 +239,7 @@ class MicSource:
         # (a full ring drops and counts, never waits), return. Nothing else belongs here.
         if status.input_overflow:
             self._device_overflows += 1
-        self.ring.write(indata[:, 0])
+        self.ring.write(indata if self._column is None else indata[:, self._column])
 
     def _on_finished(self) -> None:
         self._finished.set()
@@ -258,8 +291,11 @@ class MicSource:
         waiting - until ``stop``; raises ``SourceError`` when the device goes away, after
         yielding everything it delivered."""
         self.start()
-        resampler = StreamResampler(self.device_rate, self.sample_rate_hz)
-        scratch = np.empty(self.ring.capacity, dtype=np.float32)
+        each = self._column is None
+        resampler = StreamResampler(self.device_rate, self.sample_rate_hz, self.channel_count)
+        scratch = np.empty(
+            (self.ring.capacity, self.channel_count) if each else self.ring.capacity, np.float32
+        )
 
         def take(n: int) -> np.ndarray:
             block = self.ring.read(n, out=scratch)
