@@ -89,8 +89,8 @@ def test_labels_hold_when_the_input_is_6_db_quieter(settings) -> None:
     from streamer.sample import LINES, speak
 
     lines = []
-    for text, wpm, pitch in LINES:
-        samples, rate = speak(text, wpm, pitch)
+    for line in LINES:
+        samples, rate = speak(line.text, line.wpm, line.pitch, line.voice, line.amplitude)
         lines.append(soxr.resample(samples, rate, 16000).astype(np.float32))
     call = robustness.long_call(lines, seed=3)
     flips = robustness.gain_flips(SHIPPED, call, settings.vad, settings.segmenter, (-6.0,))
