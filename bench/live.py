@@ -22,7 +22,7 @@ Figures, each measured in this one run and printed side by side with its target:
 The microphone is tests/pulse.py's private server: a module-pipe-source fed at real-time pace
 (16 kHz mono s16, ``--mic-period-ms`` at a time, 10 ms by default), reached by PortAudio through
 ALSA's ``pulse`` device, as in the CI tests. The speech is the demo recording
-(``python -m streamer.sample``, espeak-ng: its first five lines with 1.5 s pauses); continuous speech is
+(``python -m streamer.sample``, espeak-ng: its first five lines, 1.5 s pauses); continuous speech is
 the same lines with 0.25 s breaths between them.
 
     python bench/live.py             # full run: ~4 minutes on 2 cores

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import soundfile as sf
 from archive import make_archive, read_calls, ser_batch
+from tools import require_tool
 
 from streamer.batch.cli import main as batch_main
 from streamer.cli import main as live_main
@@ -32,6 +33,31 @@ def test_every_csv_equals_the_one_ser_live_writes(batch_archive, tmp_path):
         produced = out / (str(path.relative_to(calls)) + ".csv")
         assert produced.read_bytes() == reference.read_bytes(), produced
         assert produced.with_suffix(".jsonl").is_file()
+        reference_jsonl = reference.with_suffix(".jsonl")  # provisional results included
+        live_main(["--input", str(path), "--no-ui", "--fast", "--jsonl", str(reference_jsonl)])
+        assert produced.with_suffix(".jsonl").read_bytes() == reference_jsonl.read_bytes()
+
+
+def test_both_sides_of_stereo_calls_as_ser_live_logs_them(tmp_path):
+    require_tool("espeak-ng")
+    from streamer.sample import make_sample
+
+    calls = tmp_path / "calls"
+    make_sample(calls / "call.wav", stereo=True)
+    out = tmp_path / "out"
+    result = ser_batch(calls, "--out", out, "--channels", "each", "--workers", 1)
+    assert result.returncode == 0, result.stderr
+    reference = tmp_path / "live.csv"
+    args = ["--input", str(calls / "call.wav"), "--channels", "each", "--no-ui", "--fast"]
+    assert live_main([*args, "--csv", str(reference)]) == 0
+    produced = out / "call.wav.csv"
+    assert produced.read_bytes() == reference.read_bytes()
+    with open(produced, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [row["channel"] for row in rows] == ["1", "2", "1", "2", "1", "2", "2"]
+    # a rerun with the downmix is not "current": the rows would differ
+    again = ser_batch(calls, "--out", out, "--workers", 1)
+    assert again.returncode == 0 and "channel" not in produced.read_text().splitlines()[0]
 
 
 def test_calls_csv_has_a_row_per_input_and_failures_say_why(batch_archive):

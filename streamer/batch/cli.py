@@ -21,6 +21,7 @@ from streamer.batch.cluster import ClusterError, DaskEngine
 from streamer.batch.inputs import InputsError, Recording, discover
 from streamer.batch.job import ERROR, FileState, JobSpec, fingerprint
 from streamer.batch.local import LocalEngine, available_cores
+from streamer.cli import channel_mode
 from streamer.settings import Settings, SettingsError, load_settings
 from streamer.version import PrintVersion
 
@@ -76,6 +77,16 @@ def build_parser() -> argparse.ArgumentParser:
         default=15.0,
         metavar="SECONDS",
         help="give up connecting to the Dask scheduler after this long",
+    )
+    channels = parser.add_mutually_exclusive_group()
+    channels.add_argument(
+        "--channel", type=int, metavar="N", help="analyse only channel N (1 = left) of each file"
+    )
+    channels.add_argument(
+        "--channels",
+        choices=("mix", "each"),
+        default="mix",
+        help="mix: the downmix; each: one stream per channel (a channel column in the CSVs)",
     )
     parser.add_argument("--model", type=Path, help="ONNX model (default: model.path in the config)")
     parser.add_argument("--config", type=Path, help="a config file layered over the defaults")
@@ -145,13 +156,15 @@ def _run_on(
     args: argparse.Namespace,
 ) -> int:
     labels = model_labels(settings.model.path)  # a bad model stops here, before any work
+    channels = channel_mode(args)
     spec = JobSpec(
         settings=settings,
         out_dir=args.out.absolute(),
         jsonl=args.jsonl,
         report=args.report,
         config=args.config.absolute() if args.config else None,
-        fingerprint=fingerprint(settings, settings.model.path),
+        fingerprint=fingerprint(settings, settings.model.path, channels),
+        channels=channels,
     )
     try:
         spec.out_dir.mkdir(parents=True, exist_ok=True)

@@ -41,6 +41,7 @@ class JobSpec:
     report: str | None = None  # "png" or "html"
     config: Path | None = None  # the --config file, for the report's [ui] settings
     fingerprint: str = ""  # of the model and the settings that shape the rows
+    channels: str | int = "mix"  # as ser-live's --channel N / --channels each
 
     def outputs(self, recording: Recording) -> list[Path]:
         base = self.out_dir / recording.name
@@ -88,14 +89,16 @@ class CallResult:
     fingerprint: str = ""
 
 
-def fingerprint(settings: Settings, model_path: Path) -> str:
+def fingerprint(settings: Settings, model_path: Path, channels: str | int = "mix") -> str:
     """Digest of the model file and of the settings that change rows: outputs made with another
-    model or other segmenting are not current."""
+    model, other segmenting or another channel choice are not current."""
     digest = hashlib.sha256()
     with open(model_path, "rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
-    shaping = {k: asdict(getattr(settings, k)) for k in ("audio", "vad", "segmenter")}
+    shaping: dict = {k: asdict(getattr(settings, k)) for k in ("audio", "vad", "segmenter")}
+    if channels != "mix":  # (the downmix keeps the fingerprints of earlier runs)
+        shaping["channels"] = channels
     digest.update(json.dumps(shaping, sort_keys=True, default=str).encode())
     return digest.hexdigest()[:16]
 
@@ -159,15 +162,18 @@ def _replay(
     from streamer.sinks.jsonl_log import JsonlSink
     from streamer.sinks.totals import Totals
 
-    source = open_file(recording.path, spec.settings, realtime=False)
+    source = open_file(recording.path, spec.settings, realtime=False, channels=spec.channels)
     totals = Totals(spec.settings.ui.uncertain_below)
     sinks: list = [totals]
+    by_channel = spec.channels != "mix"
+    # As in ser-live: provisional results only for an output that shows them (JSON lines).
+    partials = spec.settings.segmenter.partial_every_s if spec.jsonl else 0.0
     try:
         temps[0].parent.mkdir(parents=True, exist_ok=True)
-        sinks.append(CsvSink(temps[0], model.labels))
+        sinks.append(CsvSink(temps[0], model.labels, by_channel))
         if spec.jsonl:
-            sinks.append(JsonlSink(temps[1], model.labels))
-        pipeline = build_stream(spec.settings, model, source)
+            sinks.append(JsonlSink(temps[1], model.labels, by_channel))
+        pipeline = build_stream(spec.settings, model, source, spec.channels, partials)
         summary = run(source, pipeline, sinks, threading.Event())
     finally:
         source.close()
