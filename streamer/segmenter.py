@@ -33,6 +33,11 @@ from streamer.vad import FrameVad
 PAUSE_SEARCH_MAX_S = 1.0  # the window before max_utterance_s in which a cut looks for a pause
 
 
+def _energy(frame: np.ndarray) -> float:
+    """Sum of squares of a frame (what the cut near max_utterance_s compares)."""
+    return float(np.dot(frame, frame))
+
+
 class Segmenter:
     def __init__(
         self, vad: FrameVad, settings: SegmenterSettings, partial_every_s: float = 0.0
@@ -62,10 +67,8 @@ class Segmenter:
         self.vad.reset()
         self._carry = np.zeros(0, dtype=np.float32)
         self._frame_index = 0  # index of the next frame to be decided
-        # (frame, energy) before an utterance opens: its pre-roll and onset
-        self._history: deque[tuple[np.ndarray, float]] = deque(
-            maxlen=self.pre_roll_frames + self.onset_frames
-        )
+        # frames before an utterance opens: its pre-roll and onset
+        self._history: deque[np.ndarray] = deque(maxlen=self.pre_roll_frames + self.onset_frames)
         self._voiced_run = 0
         self._in_speech = False
         self._frames: list[np.ndarray] = []
@@ -104,10 +107,9 @@ class Segmenter:
             return []
         frames = samples[:used].reshape(n_frames, self.frame_len)
         decisions = self.vad.decide(frames)
-        energies = np.einsum("ij,ij->i", frames, frames, dtype=np.float64).tolist()
         done: list[Utterance] = []
-        for frame, speech, energy in zip(frames, decisions.tolist(), energies, strict=True):
-            utterance = self._step(frame, speech, energy)
+        for frame, speech in zip(frames, decisions.tolist(), strict=True):
+            utterance = self._step(frame, speech)
             if utterance is not None:
                 done.append(utterance)
         return done
@@ -122,18 +124,18 @@ class Segmenter:
         self._carry = np.zeros(0, dtype=np.float32)
         return done
 
-    def _step(self, frame: np.ndarray, speech: bool, energy: float) -> Utterance | None:
+    def _step(self, frame: np.ndarray, speech: bool) -> Utterance | None:
         index = self._frame_index
         self._frame_index += 1
         self.last_frame_speech = speech
         if not self._in_speech:
-            self._history.append((frame, energy))
+            self._history.append(frame)
             self._voiced_run = self._voiced_run + 1 if speech else 0
             if self._voiced_run >= self.onset_frames:
                 self._open(index)
             return None
         self._frames.append(frame)
-        self._energies.append(energy)
+        self._energies.append(_energy(frame))
         if speech:
             self._last_voiced = len(self._frames)
             self._silence_run = 0
@@ -155,8 +157,8 @@ class Segmenter:
 
     def _open(self, index: int) -> None:
         self._in_speech = True
-        self._frames = [frame for frame, _ in self._history]
-        self._energies = [energy for _, energy in self._history]
+        self._frames = list(self._history)
+        self._energies = [_energy(frame) for frame in self._frames]
         self._start_frame = index + 1 - len(self._frames)
         self._last_voiced = len(self._frames)
         self._speech_from = len(self._frames) - self._voiced_run
@@ -186,8 +188,7 @@ class Segmenter:
 
     def _close(self) -> Utterance | None:
         kept = self._frames[: self._last_voiced]
-        cut = self._last_voiced
-        tail = zip(self._frames[cut:], self._energies[cut:], strict=True)
+        tail = self._frames[self._last_voiced :]
         speech_frames = len(kept) - self._speech_from
         self._in_speech = False
         self._frames, self._energies = [], []

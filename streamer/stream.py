@@ -176,6 +176,13 @@ class EmotionStream:
     def feed(self, block: np.ndarray) -> list[Prediction]:
         """Add audio; the results it completed (finals and provisional), in stream order.
         A 1-D block is one channel (the channel asked for, if a number was)."""
+        if (  # what a source hands on (one channel at the model's rate): straight through
+            self._width == 1
+            and self._resampler is None
+            and self.sample_rate_hz == self.model_rate_hz
+            and getattr(block, "ndim", 0) == 1
+        ):
+            return self._pipelines[0].process(block)
         columns = self._columns(block)
         return self._collect([p.process(columns[:, k]) for k, p in enumerate(self._pipelines)])
 
