@@ -17,14 +17,14 @@ from streamer.sources.file import FileSource
 from streamer.sources.raw import RawFormat
 from streamer.sources.resample import ChannelMode
 from streamer.sources.stdin import StdinSource
-from streamer.stream import ChannelChoice, EmotionStream
+from streamer.stream import EmotionStream
 
 
 def build_stream(
     settings: Settings,
     model: Classifier,
     source: Any = None,
-    channels: ChannelChoice = "mix",
+    channels: ChannelMode = "mix",
     partial_every_s: float = 0.0,
 ) -> EmotionStream:
     """A fresh stream for ``source``'s blocks (already at the model's rate, the channels it

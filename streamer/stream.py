@@ -34,14 +34,12 @@ from streamer.pipeline import Pipeline, Snapshot
 from streamer.results import Prediction
 from streamer.segmenter import Segmenter
 from streamer.settings import Settings, SettingsError, load_settings
-from streamer.sources.resample import StreamResampler, downmix
+from streamer.sources.resample import ChannelMode, StreamResampler, downmix
 from streamer.stats import QuantileCounter
 from streamer.vad import vad_from_settings
 
-ChannelChoice = str | int  # "mix", "each" or a 1-based channel number
 
-
-def check_channels(channels: ChannelChoice) -> ChannelChoice:
+def check_channels(channels: ChannelMode) -> ChannelMode:
     if channels in ("mix", "each"):
         return channels
     if isinstance(channels, int) and not isinstance(channels, bool) and channels >= 1:
@@ -71,7 +69,7 @@ class EmotionStream:
         model: str | Path | Classifier | None = None,
         *,
         sample_rate_hz: int | None = None,
-        channels: ChannelChoice = "mix",
+        channels: ChannelMode = "mix",
         partial_every_s: float | None = None,
         start_time: datetime | None = None,
         paced: bool = False,
