@@ -368,3 +368,26 @@ def test_a_torn_last_line_of_a_two_sided_call(tmp_path, capsys):
     captured = capsys.readouterr()
     assert "(5 utterances on left and right" in captured.out
     assert "incomplete" in captured.err
+
+
+def test_the_uncertain_threshold_is_the_one_ser_live_shows(tmp_path):
+    """By default the model's own threshold (ser-live's default view), not ui.uncertain_below."""
+    from streamer.model.backend import OnnxBackend
+    from streamer.report.cli import build_parser, shown_threshold
+    from streamer.settings import load_settings
+
+    shipped = OnnxBackend(load_settings().model.path).info.uncertain_below
+    assert shipped is not None and shipped != load_settings().ui.uncertain_below
+    csv_path = write_csv(tmp_path / "call.csv")
+
+    def threshold(*flags):
+        args = build_parser().parse_args([str(csv_path), "-o", "x.png", *map(str, flags)])
+        return shown_threshold(args).uncertain_below
+
+    assert threshold() == shipped
+    assert threshold("--uncertain-below", 0.3) == 0.3
+    config = tmp_path / "ui.toml"
+    config.write_text("[ui]\nuncertain_from_model = false\n")
+    assert threshold("--config", config) == load_settings().ui.uncertain_below
+    with pytest.raises(Exception, match="model not found"):
+        threshold("--model", tmp_path / "missing.onnx")

@@ -193,6 +193,7 @@ def _report(recording: Recording, spec: JobSpec, timeline: Path, output: Path) -
             title=f"Call report · {recording.name}",
             config=spec.config,
             uncertain_below=None,
+            model=spec.settings.model.path,
         )
     )
 

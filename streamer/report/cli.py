@@ -6,12 +6,17 @@ ser-report out/sample.csv --audio out/sample.wav -o out/report.html
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import io
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from streamer.settings import SettingsError, load_settings
 from streamer.version import PrintVersion
+
+if TYPE_CHECKING:
+    from streamer.settings import UiSettings
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 IMAGE_SUFFIXES = (".png", ".svg", ".pdf")
@@ -50,9 +55,37 @@ def build_parser() -> argparse.ArgumentParser:
         "--uncertain-below",
         type=float,
         metavar="CONFIDENCE",
-        help="show utterances below this confidence as uncertain (default: ui.uncertain_below)",
+        help="show utterances below this confidence as uncertain (default: the threshold the "
+        "model chose on held-out corpora, as ser-live shows it; ui.uncertain_below when "
+        "ui.uncertain_from_model is false or the model has none)",
+    )
+    parser.add_argument(
+        "--model",
+        type=Path,
+        help="the model that made the timeline, for its uncertain threshold (default: model.path)",
     )
     return parser
+
+
+def shown_threshold(args: argparse.Namespace) -> UiSettings:
+    """The [ui] settings, with the uncertain threshold ser-live would have shown the timeline
+    with: the flag's, else the model's own (ser-live's default), else ``ui.uncertain_below``."""
+    overrides = {"ui": {"uncertain_below": args.uncertain_below}}
+    model = getattr(args, "model", None)
+    settings = load_settings(args.config, {**overrides, "model": {"path": model and str(model)}})
+    ui = settings.ui
+    if args.uncertain_below is not None or not ui.uncertain_from_model:
+        return ui
+    from streamer.model.backend import OnnxBackend
+    from streamer.model.metadata import ModelError
+
+    try:
+        chosen = OnnxBackend(settings.model.path).info.uncertain_below
+    except ModelError:
+        if model is not None:  # asked for by name: say it cannot be used
+            raise
+        chosen = None  # the default model is missing: the setting it is
+    return ui if chosen is None else dataclasses.replace(ui, uncertain_below=chosen)
 
 
 def make_report(args: argparse.Namespace) -> str:
@@ -62,7 +95,7 @@ def make_report(args: argparse.Namespace) -> str:
     suffix = args.output.suffix.lower()
     if suffix not in IMAGE_SUFFIXES + HTML_SUFFIXES:
         raise ReportError(f"{args.output}: unknown report type; use .png, .svg, .pdf or .html")
-    ui = load_settings(args.config, {"ui": {"uncertain_below": args.uncertain_below}}).ui
+    ui = shown_threshold(args)
     timeline = read_timeline(args.timeline)
     for warning in timeline.warnings:
         print(f"ser-report: warning: {warning}", file=sys.stderr)
@@ -109,6 +142,7 @@ def make_report(args: argparse.Namespace) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from streamer.model.metadata import ModelError
     from streamer.report.timeline import ReportError
 
     try:
@@ -118,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAILURE
     try:
         print(make_report(args))
-    except (ReportError, SettingsError) as exc:
+    except (ReportError, SettingsError, ModelError) as exc:
         print(f"ser-report: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except OSError as exc:
