@@ -34,7 +34,7 @@ from streamer.pipeline import Pipeline, Snapshot
 from streamer.results import Prediction
 from streamer.segmenter import Segmenter
 from streamer.settings import Settings, SettingsError, load_settings
-from streamer.sources.resample import ChannelMode, StreamResampler, downmix
+from streamer.sources.resample import ChannelMode, ChannelResampler
 from streamer.stats import QuantileCounter
 from streamer.vad import vad_from_settings
 
@@ -118,7 +118,7 @@ class EmotionStream:
         with self._lock:
             self._pipelines: list[Pipeline] = []
             self._width: int | None = None  # channels of the blocks fed so far
-            self._resampler: StreamResampler | None = None
+            self._shaper: ChannelResampler | None = None  # set by the first block
         if self.channels != "each":
             self._start_streams([self.channels if isinstance(self.channels, int) else None])
 
@@ -144,39 +144,33 @@ class EmotionStream:
         with self._lock:
             self._pipelines = pipelines
 
-    def _columns(self, block: np.ndarray) -> np.ndarray:
-        """``block`` as (frames, streams) float32 at the model's rate."""
+    def _columns(self, block: np.ndarray, last: bool = False) -> np.ndarray:
+        """``block`` as (frames, streams) float32 at the model's rate: the channel choice and
+        the resampling are the sources' own (:class:`ChannelResampler`)."""
         block = np.asarray(block, dtype=np.float32)
         if block.ndim == 1:
             block = block[:, None]
         if block.ndim != 2:
             raise ValueError(f"blocks are (n,) or (n, channels) arrays; got shape {block.shape}")
         width = block.shape[1]
-        if self._width is None:
-            self._width = width
+        if self._shaper is None:
             if isinstance(self.channels, int) and width > 1 and self.channels > width:
                 raise ValueError(f"channel {self.channels} asked for, but blocks have {width}")
+            # One column is already the channel asked for (a source that chose it).
+            mode = self.channels if width > 1 or self.channels == "each" else "mix"
+            self._shaper = ChannelResampler(mode, width, self.sample_rate_hz, self.model_rate_hz)
+            self._width = width
             if self.channels == "each":
                 self._start_streams(list(range(1, width + 1)))
         elif width != self._width:
             raise ValueError(f"blocks changed from {self._width} to {width} channels mid-stream")
-        if self.channels == "mix":
-            block = downmix(block)[:, None]
-        elif isinstance(self.channels, int) and width > 1:
-            block = block[:, self.channels - 1 : self.channels]
-        streams = block.shape[1]
-        if self.sample_rate_hz != self.model_rate_hz:
-            if self._resampler is None:
-                self._resampler = StreamResampler(self.sample_rate_hz, self.model_rate_hz, streams)
-            block = self._resampler.process(block)
-        return block.reshape(-1, streams)
+        return self._shaper.process(block, last=last).reshape(-1, len(self._pipelines))
 
     def feed(self, block: np.ndarray) -> list[Prediction]:
         """Add audio; the results it completed (finals and provisional), in stream order.
         A 1-D block is one channel (the channel asked for, if a number was)."""
         if (  # what a source hands on (one channel at the model's rate): straight through
             self._width == 1
-            and self._resampler is None
             and self.sample_rate_hz == self.model_rate_hz
             and getattr(block, "ndim", 0) == 1
         ):
@@ -189,9 +183,8 @@ class EmotionStream:
     def finish(self, classify_pending: bool = True) -> list[Prediction]:
         """End of the stream: the utterances in progress are classified (unless told not to)."""
         tails: list[list[Prediction]] = []
-        if self._resampler is not None and self._pipelines:
-            rest = self._resampler.process(np.zeros((0, len(self._pipelines)), np.float32), True)
-            rest = rest.reshape(-1, len(self._pipelines))
+        if self._shaper is not None and self.sample_rate_hz != self.model_rate_hz:
+            rest = self._columns(np.zeros((0, self._width or 1), np.float32), last=True)
             tails = [p.process(rest[:, k]) for k, p in enumerate(self._pipelines)]
         finals = [p.finish(classify_pending) for p in self._pipelines]
         return self._collect(tails) + self._collect(finals)
