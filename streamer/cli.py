@@ -10,7 +10,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -23,7 +23,6 @@ from streamer.version import PrintVersion
 
 if TYPE_CHECKING:
     from streamer.classifier import Classifier
-    from streamer.pipeline import Snapshot
     from streamer.runner import RunSummary
     from streamer.settings import Settings
     from streamer.sinks.totals import Totals
@@ -203,16 +202,18 @@ def raw_format(args: argparse.Namespace) -> RawFormat | None:
     return RawFormat(args.raw_rate, args.raw_format or "s16le", channels)
 
 
-def check_input_flags(args: argparse.Namespace) -> None:
-    """Flags that only make sense for a recording, refused for the microphone (one line)."""
+def check_input_flags(args: argparse.Namespace) -> RawFormat | None:
+    """Flags that only make sense for a recording, refused for the microphone (one line);
+    the raw PCM format they give, if any."""
     from streamer.settings import SettingsError
 
-    raw_format(args)
+    raw = raw_format(args)
     if args.input is None and args.start_time is not None:
         raise SettingsError(
             "--start-time is for recordings (--input FILE or -); "
             "the microphone's rows carry the machine's clock"
         )
+    return raw
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
@@ -287,13 +288,12 @@ def make_source(
     """The microphone, a file or stdin, handing on the channels asked for. A pipe is read as
     fast as it comes (a live process paces itself) unless --realtime (or replay.pace) asks
     for real time; ``stop`` lets a Ctrl-C end a wait for the pipe's first bytes."""
-    check_input_flags(args)
+    raw = check_input_flags(args)
     channels = channel_mode(args)
     if args.input is not None:
         pace = settings.replay.pace
         from streamer.session import open_file, open_stdin
 
-        raw = raw_format(args)
         if reading_stdin(args):
             return open_stdin(
                 settings, pace == "realtime", channels, raw, args.start_time, stop=stop
@@ -383,11 +383,6 @@ def execute(args: argparse.Namespace, stop: threading.Event) -> RunSummary:
     return summary
 
 
-def _snapshots_of(stream: Any) -> Callable[[], Snapshot | Sequence[Snapshot]]:
-    """What the view draws: a stream's snapshot per channel (or a bare pipeline's one)."""
-    return getattr(stream, "snapshots", None) or stream.snapshot
-
-
 def _run_with_ui(
     source: Any,
     pipeline: EmotionStream,
@@ -396,10 +391,8 @@ def _run_with_ui(
     settings: Settings,
     args: argparse.Namespace,
     totals: Totals,
-    snapshots: Callable[[], Snapshot | Sequence[Snapshot]] | None = None,
 ) -> RunSummary:
-    """The run under the live view. ``snapshots``: what the view draws, one Snapshot or one per
-    channel (by default the pipeline's).
+    """The run under the live view, which draws one snapshot per stream (per channel).
 
     The view lives on the terminal's alternate screen, which Rich redraws whole: drawn inline,
     a terminal shrunk then widened again kept fragments of wider frames. When the run ends (or
@@ -411,7 +404,7 @@ def _run_with_ui(
     from streamer.ui import ViewInfo, view_factory
 
     info = ViewInfo.from_settings(source.description, pipeline.labels, settings.ui)
-    view = view_factory(snapshots or _snapshots_of(pipeline), source.stats, info, totals=totals)
+    view = view_factory(pipeline.snapshots, source.stats, info, totals=totals)
     live = Live(
         get_renderable=view,
         refresh_per_second=settings.ui.refresh_hz,
@@ -440,17 +433,15 @@ def save_last_frame(
     settings: Settings,
     elapsed_s: float,
     totals: Totals | None = None,
-    snapshots: Callable[[], Snapshot | Sequence[Snapshot]] | None = None,
 ) -> None:
-    """The live view's final frame as an SVG (also after a --no-ui run, e.g. for the README);
-    ``snapshots`` as for :func:`_run_with_ui`."""
+    """The live view's final frame as an SVG (also after a --no-ui run, e.g. for the README)."""
     import shutil
 
     from streamer.ui import ViewInfo, render, save_screenshot
 
     info = ViewInfo.from_settings(source.description, pipeline.labels, settings.ui)
     columns, rows = shutil.get_terminal_size((100, 40))
-    frame = render((snapshots or _snapshots_of(pipeline))(), source.stats, info, elapsed_s, totals)
+    frame = render(pipeline.snapshots(), source.stats, info, elapsed_s, totals)
     save_screenshot(frame, path, width=columns, height=rows)
 
 

@@ -37,8 +37,8 @@ class FakeLive:
 class Pipeline:
     labels = LABELS
 
-    def snapshot(self):
-        return snapshot(CALL)
+    def snapshots(self):
+        return [snapshot(CALL)]
 
 
 class Source:
@@ -53,11 +53,11 @@ def live(monkeypatch):
     return FakeLive.made
 
 
-def run_with_ui(monkeypatch, run, **kwargs):
+def run_with_ui(monkeypatch, run, pipeline=None):
     monkeypatch.setattr("streamer.runner.run", run)
     args = argparse.Namespace(duration=None)
     settings = load_settings()
-    return cli._run_with_ui(Source(), Pipeline(), [], None, settings, args, None, **kwargs)
+    return cli._run_with_ui(Source(), pipeline or Pipeline(), [], None, settings, args, None)
 
 
 def test_the_view_runs_on_the_alternate_screen_and_leaves_its_last_frame(monkeypatch, live):
@@ -98,9 +98,13 @@ def test_the_view_and_the_screenshot_take_one_snapshot_per_channel(monkeypatch, 
         left = dataclasses.replace(snapshot(CALL[:2], position_s=13.0), channel=1)
         return [left, dataclasses.replace(snapshot(CALL[2:], position_s=13.0), channel=2)]
 
-    run_with_ui(monkeypatch, lambda *a: None, snapshots=channels)
+    class TwoChannels(Pipeline):
+        def snapshots(self):
+            return channels()
+
+    run_with_ui(monkeypatch, lambda *a: None, TwoChannels())
     final = live[0].console.file.getvalue()
     assert "ch1 heard" in final and "ch2 heard" in final
     shot = tmp_path / "shot.svg"
-    cli.save_last_frame(shot, Pipeline(), Source(), load_settings(), 13.0, snapshots=channels)
+    cli.save_last_frame(shot, TwoChannels(), Source(), load_settings(), 13.0)
     assert "ch2" in shot.read_text()
