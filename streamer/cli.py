@@ -170,7 +170,7 @@ def channel_mode(args: argparse.Namespace) -> str | int:
 
 
 def reading_stdin(args: argparse.Namespace) -> bool:
-    return args.input is not None and str(args.input) == "-"
+    return args.input is not None and str(args.input) == "-"  # session.STDIN
 
 
 def raw_format(args: argparse.Namespace) -> RawFormat | None:
@@ -292,14 +292,13 @@ def make_source(
     channels = channel_mode(args)
     if args.input is not None:
         pace = settings.replay.pace
-        from streamer.session import open_file, open_stdin
+        from streamer.session import open_recording
 
-        if reading_stdin(args):
-            return open_stdin(
-                settings, pace == "realtime", channels, raw, args.start_time, stop=stop
-            )
-        realtime = pace == "realtime" or (pace == "auto" and show_ui)
-        return open_file(args.input, settings, realtime, channels, raw, args.start_time)
+        # A pipe is read as fast as it comes unless real time is asked for outright.
+        realtime = pace == "realtime" or (pace == "auto" and show_ui and not reading_stdin(args))
+        return open_recording(
+            args.input, settings, realtime, channels, raw, args.start_time, stop=stop
+        )
     from streamer.sources.mic import MicSource
 
     return MicSource(args.device, settings.audio, channels=channels)

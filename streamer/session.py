@@ -49,46 +49,25 @@ def build_stream(
     )
 
 
-def open_file(
-    path: Path,
-    settings: Settings,
-    realtime: bool,
-    channels: ChannelMode = "mix",
-    raw: RawFormat | None = None,
-    start_time: datetime | None = None,
-) -> FileSource:
-    """A file source at the pipeline's rate (raises InputError for anything that is not audio).
-    ``channels``: "mix", a 1-based channel or "each"; ``raw``: headerless PCM in this format;
-    ``start_time``: when the recording began (instead of its modification time)."""
-    audio = settings.audio
-    return FileSource(
-        path,
-        audio.sample_rate_hz,
-        audio.block_ms,
-        realtime=realtime,
-        channels=channels,
-        raw=raw,
-        start_time=start_time,
-    )
+STDIN = "-"  # --input -
 
 
-def open_stdin(
+def open_recording(
+    path: Path | str,
     settings: Settings,
     realtime: bool,
     channels: ChannelMode = "mix",
     raw: RawFormat | None = None,
     start_time: datetime | None = None,
     stop: Any = None,
-) -> StdinSource:
-    """A recording piped into stdin (``--input -``), shaped as :func:`open_file` shapes a file.
-    ``stop``: the run's stop event, heeded while waiting for the pipe's first bytes."""
+) -> FileSource | StdinSource:
+    """A recording at the pipeline's rate: a file, or stdin for ``"-"`` (raises InputError
+    for anything that is not audio). ``channels``: "mix", a 1-based channel or "each"; ``raw``:
+    headerless PCM in this format; ``start_time``: when the recording began (for a file,
+    instead of its modification time); ``stop``: the run's stop event, heeded while waiting
+    for a pipe's first bytes."""
     audio = settings.audio
-    return StdinSource(
-        audio.sample_rate_hz,
-        audio.block_ms,
-        realtime=realtime,
-        channels=channels,
-        raw=raw,
-        start_time=start_time,
-        stop=stop,
-    )
+    shape = {"realtime": realtime, "channels": channels, "raw": raw, "start_time": start_time}
+    if str(path) == STDIN:
+        return StdinSource(audio.sample_rate_hz, audio.block_ms, stop=stop, **shape)
+    return FileSource(path, audio.sample_rate_hz, audio.block_ms, **shape)

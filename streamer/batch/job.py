@@ -157,12 +157,12 @@ def _replay(
 ) -> tuple[Totals, float]:
     """The ser-live --fast --csv path, into the temporary outputs."""
     from streamer.runner import run
-    from streamer.session import build_stream, open_file
+    from streamer.session import build_stream, open_recording
     from streamer.sinks.csv_log import CsvSink
     from streamer.sinks.jsonl_log import JsonlSink
     from streamer.sinks.totals import Totals
 
-    source = open_file(recording.path, spec.settings, realtime=False, channels=spec.channels)
+    source = open_recording(recording.path, spec.settings, False, channels=spec.channels)
     totals = Totals(spec.settings.ui.uncertain_below)
     sinks: list = [totals]
     by_channel = spec.channels != "mix"
