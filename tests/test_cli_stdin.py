@@ -290,17 +290,16 @@ def test_ctrl_c_on_a_pipe_that_stays_open(tmp_path, linear_model):
     ],
 )
 def test_bad_input_flags_are_one_line_exit_2(args, message, linear_model):
-    result = subprocess.run(
-        cli(*args, "--no-ui", "--model", linear_model),
-        input=b"",
-        capture_output=True,
-        text=False,
-        timeout=60,
-    )
-    decoded = subprocess.CompletedProcess(
+    result = run_with_stdin(b"", *args, "--no-ui", "--model", linear_model)
+    assert message in one_error_line(result)
+
+
+def run_with_stdin(payload: bytes, *args) -> subprocess.CompletedProcess:
+    """ser-live with ``payload`` as its stdin; stdout and stderr decoded."""
+    result = subprocess.run(cli(*args), input=payload, capture_output=True, timeout=60)
+    return subprocess.CompletedProcess(
         result.args, result.returncode, result.stdout.decode(), result.stderr.decode()
     )
-    assert message in one_error_line(decoded)
 
 
 @pytest.mark.parametrize(
@@ -309,16 +308,9 @@ def test_bad_input_flags_are_one_line_exit_2(args, message, linear_model):
 )
 def test_unusable_stdin_is_one_line_exit_2(payload, message, linear_model, tmp_path):
     out = tmp_path / "t.csv"
-    result = subprocess.run(
-        cli("--input", "-", "--no-ui", "--csv", out, "--model", linear_model),
-        input=payload,
-        capture_output=True,
-        timeout=60,
-    )
-    decoded = subprocess.CompletedProcess(
-        result.args, result.returncode, result.stdout.decode(), result.stderr.decode()
-    )
-    assert message in one_error_line(decoded)
+    args = ["--input", "-", "--no-ui", "--csv", out, "--model", linear_model]
+    result = run_with_stdin(payload, *args)
+    assert message in one_error_line(result)
     assert not out.exists()
 
 
