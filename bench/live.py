@@ -289,7 +289,7 @@ def measure_cpu(server, model: Path, lines, rate, speech_s, silence_s, period_s,
         c3, s3, t3 = cpu_seconds(pid), cpu_seconds(server_pid), time.monotonic()
         code = run.stop()
     if code != 0:
-        raise RuntimeError(f"ser-live failed in the CPU run: {run.stderr}")
+        raise RuntimeError(f"ser-live failed in the CPU run (exit {code}): {run.stderr}")
     fig.cpu_silence_pct = 100 * (c1 - c0) / (t1 - t0)
     fig.cpu_speech_pct = 100 * (c3 - c2) / (t3 - t2)
     fig.pulse_cpu_speech_pct = 100 * (s3 - s2) / (t3 - t2)

@@ -31,6 +31,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from tools import terminal_signals
 
 RATE_HZ = 16000
 ALSA_PULSE_PLUGIN = "libasound_module_pcm_pulse.so"
@@ -317,6 +318,7 @@ class LiveProcess:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            preexec_fn=terminal_signals,  # its Ctrl-C must reach it from a background harness
         )
         self.lines: queue.Queue = queue.Queue()
         self.stderr: list[str] = []

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import soundfile as sf
 from archive import make_archive, read_calls, ser_batch
-from tools import require_tool
+from tools import require_tool, terminal_signals
 
 from streamer.batch.cli import main as batch_main
 from streamer.cli import main as live_main
@@ -140,7 +140,9 @@ def test_ctrl_c_keeps_finished_recordings_and_a_rerun_finishes(tmp_path):
         "--workers",
         "1",
     ]
-    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        command, stderr=subprocess.PIPE, text=True, preexec_fn=terminal_signals
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and process.poll() is None:
         if (out / "calls.csv").is_file() and len((out / "calls.csv").read_text().splitlines()) > 1:

@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 from synth import SR, speech_and_silence
+from tools import terminal_signals
 
 PATTERN = [("silence", 0.4), ("speech", 1.0), ("silence", 0.7), ("speech", 0.9), ("silence", 0.6)]
 UTTERANCES = 2
@@ -36,19 +37,13 @@ def cli(*args) -> list[str]:
     return [sys.executable, "-m", "streamer.cli", *map(str, args)]
 
 
-def _default_hangup() -> None:
-    # Under nohup (or a CI harness that ignores SIGHUP) the child would inherit SIG_IGN, and
-    # ser-live rightly keeps an ignored SIGHUP ignored; these tests want a terminal's default.
-    signal.signal(signal.SIGHUP, signal.SIG_DFL)
-
-
 def start_cli(*args) -> subprocess.Popen:
     return subprocess.Popen(
         cli(*args),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        preexec_fn=_default_hangup,
+        preexec_fn=terminal_signals,
     )
 
 

@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 from synth import SR, speech_and_silence
+from tools import terminal_signals
 
 from streamer.sources import InputError
 from streamer.sources.raw import RawFormat
@@ -255,6 +256,7 @@ def test_ctrl_c_on_a_pipe_that_stays_open(tmp_path, linear_model):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=False,
+        preexec_fn=terminal_signals,
     )
     header = ffmpeg_wav(audio, SR)
     process.stdin.write(header)

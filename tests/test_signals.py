@@ -14,6 +14,7 @@ import pytest
 import soundfile as sf
 from onnx_factory import LABELS
 from synth import SR, speech_and_silence
+from tools import terminal_signals
 
 from streamer.sinks.rows import field_names
 
@@ -44,6 +45,7 @@ def scenario(name, wav, tmp, model):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=terminal_signals,
     )
     lines: queue.Queue = queue.Queue()
     reader = threading.Thread(target=lambda: [lines.put(x) for x in proc.stdout], daemon=True)

@@ -32,3 +32,14 @@ def require_module(name: str, extra: str):  # noqa: ANN201 (the module)
         return importlib.import_module(name)
     except ImportError:
         skip_or_fail(f"{name} not installed (pip install -e '.[{extra}]')")
+
+
+def terminal_signals() -> None:
+    """``preexec_fn`` for a child that tests stop with signals: Ctrl-C, SIGTERM and SIGHUP at
+    a terminal's defaults. A harness started in the background (``cmd &`` from a script, or
+    ``nohup``) hands its children SIGINT/SIGHUP ignored, and ser-live rightly keeps an ignored
+    signal ignored, so without this a test's Ctrl-C would not reach it."""
+    import signal
+
+    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+        signal.signal(getattr(signal, name), signal.SIG_DFL)
