@@ -18,7 +18,7 @@ SAMPLE := out/sample.wav
 .PHONY: demo test lint apt-runtime apt-test clean
 
 demo: apt-runtime $(VENV)/.runtime
-	$(BIN)/python -m streamer.sample $(SAMPLE)
+	$(BIN)/python -m streamer.live.demo $(SAMPLE)
 	$(BIN)/ser-live --input $(SAMPLE) --csv out/sample.csv
 	@echo "timeline written to out/sample.csv"
 

@@ -3,7 +3,7 @@
 Developers edit ``config.toml`` and ``ser-train`` writes ``models/ser-default.onnx`` at the top
 of the checkout; those stay the only copies in git. A wheel (``pip install .``) has no checkout,
 so the build copies them into ``streamer/_defaults/`` (same relative layout, so the config's
-``models/ser-default.onnx`` still resolves), where :mod:`streamer.defaults` finds them with
+``models/ser-default.onnx`` still resolves), where :mod:`streamer.package` finds them with
 ``importlib.resources``. Editable installs read the checkout's files in place.
 """
 

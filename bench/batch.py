@@ -43,9 +43,9 @@ import soundfile as sf  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "tests" / "helpers"))
 
-from streamer.sources.resample import StreamResampler  # noqa: E402
+from streamer.engine.channels import StreamResampler  # noqa: E402
 
 SR = 16000
 LINES = (
@@ -69,7 +69,7 @@ def line_pool(seed: int) -> list[np.ndarray]:
     rng = np.random.default_rng(seed)
     pool = []
     if shutil.which("espeak-ng"):
-        from streamer.sample import speak
+        from streamer.live.demo import speak
 
         for text in LINES:
             for _ in range(2):

@@ -284,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
     if smile is not None:
         methods["opensmile"] = (smile, repeats)
 
-    print(f"audio: {source}; {pinned}; threads=1; malloc tuning: {runtime.malloc_tuned()}")
+    print(f"audio: {source}; {pinned}; threads=1; malloc tuning: {runtime.tune_malloc()}")
     print(f"feature spec v{features.FEATURE_VERSION}: {len(features.FRAME_FEATURE_NAMES)} frame "
           f"descriptors, {len(features.FEATURE_NAMES)} functionals; pitch_stride="
           f"{ours_config.pitch_stride}")

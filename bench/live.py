@@ -22,8 +22,8 @@ Figures, each measured in this one run and printed side by side with its target:
 The microphone is tests/pulse.py's private server: a module-pipe-source fed at real-time pace
 (16 kHz mono s16, ``--mic-period-ms`` at a time, 10 ms by default), reached by PortAudio through
 ALSA's ``pulse`` device, as in the CI tests. The speech is the demo recording
-(``python -m streamer.sample``, espeak-ng: its first five lines, 1.5 s pauses); continuous speech is
-the same lines with 0.25 s breaths between them.
+(``python -m streamer.live.demo``, espeak-ng: its first five lines, 1.5 s pauses); continuous
+speech is the same lines with 0.25 s breaths between them.
 
     python bench/live.py             # full run: ~4 minutes on 2 cores
     python bench/live.py --quick     # ~25 s smoke run (tests/test_bench_live_smoke.py)
@@ -48,7 +48,7 @@ import soxr
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "tests" / "helpers"))
 
 from pulse import Feeder, LiveProcess, PulseServer, missing_requirements  # noqa: E402
 
@@ -98,7 +98,7 @@ def machine() -> str:
 # -- inputs -----------------------------------------------------------------------------------
 def speech_lines(count: int) -> tuple[list[np.ndarray], int, str]:
     """The demo recording's lines (espeak-ng), or synthetic vowels if espeak-ng is missing."""
-    from streamer.sample import LINES, SampleError, speak
+    from streamer.live.demo import LINES, SampleError, speak
 
     try:
         lines, rate = [], 0
@@ -139,11 +139,12 @@ def to_mic_rate(audio: np.ndarray, rate: int) -> np.ndarray:
 
 
 def choose_model(requested: Path | None, work: Path) -> tuple[Path, str]:
-    from streamer.classifier import Classifier, ModelError
+    from streamer.engine.build import load_model
+    from streamer.errors import ModelError
 
     path = requested or load_settings().model.path
     try:
-        Classifier(path)
+        load_model(load_settings(), path)
         return path, str(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
     except ModelError as exc:
         if requested is not None:
@@ -182,12 +183,10 @@ class Figures:
 
 def segmenter_ends(mic: np.ndarray) -> list[int]:
     """Where ser-live's segmenter ends each utterance of ``mic`` (sample indices), offline."""
-    from streamer.segmenter import Segmenter
-    from streamer.vad import vad_from_settings
+    from streamer.engine.build import make_segmenter
 
     settings = load_settings()
-    vad = vad_from_settings(MIC_RATE, settings.vad)
-    segmenter = Segmenter(vad, settings.segmenter)
+    segmenter = make_segmenter(settings.vad, settings.segmenter, MIC_RATE)
     utterances = segmenter.feed(mic) + segmenter.flush()
     return [round(u.end_s * MIC_RATE) for u in utterances]
 

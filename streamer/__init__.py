@@ -9,15 +9,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from streamer.engine.emotion_stream import EmotionStream
     from streamer.results import Prediction
-    from streamer.stream import EmotionStream
 
 __all__ = ["EmotionStream", "Prediction"]
 
 
 def __getattr__(name: str) -> Any:
     if name == "EmotionStream":
-        from streamer.stream import EmotionStream
+        from streamer.engine.emotion_stream import EmotionStream
 
         return EmotionStream
     if name == "Prediction":

@@ -36,6 +36,19 @@ from streamer.results import Prediction
 
 UNCERTAIN = "uncertain"
 
+
+def uncertain_threshold(
+    setting: float, from_model: bool, model_choice: float | None, override: float | None = None
+) -> float:
+    """The confidence under which a label is shown as uncertain, decided in this one place:
+    an explicit ``override`` (a flag, the API's setter), else the model's own choice (made on
+    held-out corpora) when ``ui.uncertain_from_model`` allows it, else ``ui.uncertain_below``."""
+    if override is not None:
+        return override
+    if from_model and model_choice is not None:
+        return model_choice
+    return setting
+
 # One colour per label, as hex so Rich (terminal) and matplotlib (reports) share it. Chosen to be
 # told apart on dark terminals and on white paper; neutral is light and uncertain is dark grey.
 COLOURS: dict[str, str] = {

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:  # no numpy at import: --help and --version load none of it
+    import numpy as np
 
 # Class names a model may carry: they reach CSV headers, HTML and the terminal, so only plain
 # names (the one rule the model loader and ser-report both apply).
@@ -34,7 +37,7 @@ class Prediction:
 
     start_s: float
     end_s: float
-    wall_time: str  # ISO 8601, when the row was produced
+    wall_time: datetime | None  # when the row was produced (with its time zone); None: unknown
     labels: tuple[str, ...]
     probabilities: tuple[float, ...]
     latency_ms: float  # end of speech in the stream -> prediction ready
@@ -45,7 +48,8 @@ class Prediction:
 
     @property
     def label(self) -> str:
-        return self.labels[int(np.argmax(self.probabilities))]
+        probs = self.probabilities
+        return self.labels[max(range(len(probs)), key=probs.__getitem__)]  # first of ties
 
     @property
     def confidence(self) -> float:

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from streamer.defaults import PROJECT_ROOT, default_config  # noqa: F401 (PROJECT_ROOT re-exported)
+from streamer.errors import ConfigError
+from streamer.package import PROJECT_ROOT, default_config  # noqa: F401 (PROJECT_ROOT re-exported)
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -26,8 +27,6 @@ DEFAULT_CONFIG = default_config()  # the checkout's config.toml, or the wheel's 
 DATA_DIR_ENV = "SER_DATA_DIR"
 
 
-class SettingsError(ValueError):
-    """A setting is missing, unknown or out of range; the message is meant for the user."""
 
 
 @dataclass(frozen=True)
@@ -107,7 +106,6 @@ class Settings:
     training: TrainingSettings
 
 
-_SECTIONS: dict[str, type] = {f.name: f.type for f in dataclasses.fields(Settings)}
 _SECTION_TYPES = {
     "audio": AudioSettings,
     "vad": VadSettings,
@@ -129,15 +127,15 @@ def _decode(data: bytes, path: Path) -> str:
         try:
             return data.decode("utf-16")
         except UnicodeDecodeError:
-            raise SettingsError(f"{path}: damaged UTF-16 text; save it as UTF-8") from None
+            raise ConfigError(f"{path}: damaged UTF-16 text; save it as UTF-8") from None
     if b"\x00" in data:
-        raise SettingsError(
+        raise ConfigError(
             f"{path}: not UTF-8 text (UTF-16 without a byte-order mark?); save it as UTF-8"
         )
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise SettingsError(
+        raise ConfigError(
             f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8"
         ) from None
 
@@ -146,28 +144,28 @@ def _read_toml(path: Path) -> dict[str, Any]:
     try:
         data = Path(path).read_bytes()
     except FileNotFoundError:
-        raise SettingsError(f"config file not found: {path}") from None
+        raise ConfigError(f"config file not found: {path}") from None
     except IsADirectoryError:
-        raise SettingsError(f"config path is a directory: {path}") from None
+        raise ConfigError(f"config path is a directory: {path}") from None
     except OSError as exc:
-        raise SettingsError(f"cannot read config file {path} ({exc.strerror})") from None
+        raise ConfigError(f"cannot read config file {path} ({exc.strerror})") from None
     try:
         return tomllib.loads(_decode(data, path))
     except tomllib.TOMLDecodeError as exc:
-        raise SettingsError(f"{path}: not valid TOML ({exc})") from None
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
 
 
 def _merge(base: dict[str, Any], override: dict[str, Any], origin: Path) -> None:
     """Layer ``override`` over ``base`` in place; unknown sections/keys are an error."""
     for section, values in override.items():
         if section not in _SECTION_TYPES:
-            raise SettingsError(f"{origin}: unknown section [{section}]")
+            raise ConfigError(f"{origin}: unknown section [{section}]")
         if not isinstance(values, dict):
-            raise SettingsError(f"{origin}: [{section}] must be a table")
+            raise ConfigError(f"{origin}: [{section}] must be a table")
         known = {f.name for f in dataclasses.fields(_SECTION_TYPES[section])}
         for key, value in values.items():
             if key not in known:
-                raise SettingsError(f"{origin}: unknown key {section}.{key}")
+                raise ConfigError(f"{origin}: unknown key {section}.{key}")
             if isinstance(value, str) and _field_type(section, key) is Path:
                 value = str((origin.parent / value).resolve()) if value else value
             base.setdefault(section, {})[key] = value
@@ -185,27 +183,27 @@ def _coerce(section: str, key: str, value: Any) -> Any:
     where = f"{section}.{key}"
     if kind is bool:
         if not isinstance(value, bool):
-            raise SettingsError(f"{where} must be true or false (got {value!r})")
+            raise ConfigError(f"{where} must be true or false (got {value!r})")
         return value
     if kind is int:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise SettingsError(f"{where} must be a whole number (got {value!r})")
+            raise ConfigError(f"{where} must be a whole number (got {value!r})")
         return value
     if kind is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise SettingsError(f"{where} must be a number (got {value!r})")
+            raise ConfigError(f"{where} must be a number (got {value!r})")
         return float(value)
     if kind is Path:
         if not isinstance(value, (str, Path)) or not str(value):
-            raise SettingsError(f"{where} must be a path (got {value!r})")
+            raise ConfigError(f"{where} must be a path (got {value!r})")
         return Path(value)
     if kind is str:
         if not isinstance(value, str):
-            raise SettingsError(f"{where} must be text (got {value!r})")
+            raise ConfigError(f"{where} must be text (got {value!r})")
         return value
     if kind == "list[str]":
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise SettingsError(f"{where} must be a list of names (got {value!r})")
+            raise ConfigError(f"{where} must be a list of names (got {value!r})")
         return list(value)
     raise AssertionError(f"unhandled setting type {kind!r}")  # pragma: no cover
 
@@ -216,7 +214,7 @@ def _build(raw: dict[str, Any]) -> Settings:
         values = raw.get(name, {})
         missing = [f.name for f in dataclasses.fields(cls) if f.name not in values]
         if missing:
-            raise SettingsError(f"missing setting {name}.{missing[0]} (see {DEFAULT_CONFIG.name})")
+            raise ConfigError(f"missing setting {name}.{missing[0]} (see {DEFAULT_CONFIG.name})")
         sections[name] = cls(**{k: _coerce(name, k, v) for k, v in values.items()})
     settings = Settings(**sections)
     validate(settings)
@@ -251,7 +249,7 @@ def validate(s: Settings) -> None:
 
     def need(ok: bool, message: str) -> None:
         if not ok:
-            raise SettingsError(message)
+            raise ConfigError(message)
 
     need(
         s.audio.sample_rate_hz in (8000, 16000, 32000, 48000),

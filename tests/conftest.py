@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parent / "helpers"))
 
 from onnx_factory import write_linear_model  # noqa: E402
 from tools import skip_or_fail  # noqa: E402

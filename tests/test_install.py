@@ -63,7 +63,7 @@ def test_a_wheel_replays_a_file_from_another_folder(installed, tmp_path):
     elsewhere.mkdir()
     # Speech the packaged model's speech gate lets through: the espeak-ng demo call.
     require_tool("espeak-ng")
-    from streamer.sample import LINES, make_sample
+    from streamer.live.demo import LINES, make_sample
 
     make_sample(elsewhere / "call.wav")
     truth = LINES

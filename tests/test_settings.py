@@ -4,8 +4,8 @@ import pytest
 
 from streamer.settings import (
     DEFAULT_CONFIG,
+    ConfigError,
     Settings,
-    SettingsError,
     load_settings,
     tomllib,  # the stdlib module, or tomli on Python 3.10
 )
@@ -65,11 +65,11 @@ def test_data_dir_from_environment(tmp_path, monkeypatch):
 def test_bad_settings_are_explained(tmp_path, text, message):
     config = tmp_path / "bad.toml"
     config.write_text(text)
-    with pytest.raises(SettingsError) as caught:
+    with pytest.raises(ConfigError) as caught:
         load_settings(config)
     assert message in str(caught.value)
 
 
 def test_missing_config_file(tmp_path):
-    with pytest.raises(SettingsError, match="config file not found"):
+    with pytest.raises(ConfigError, match="config file not found"):
         load_settings(tmp_path / "nope.toml")

@@ -17,11 +17,10 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from streamer.engine.build import make_segmenter
+from streamer.engine.channels import StreamResampler, downmix
 from streamer.features import SAMPLE_RATE
-from streamer.segmenter import Segmenter
 from streamer.settings import SegmenterSettings, VadSettings, load_settings
-from streamer.sources.resample import StreamResampler, downmix
-from streamer.vad import vad_from_settings
 
 _FALLBACK_TOP_DB = 40.0
 _FALLBACK_MARGIN_S = 0.3
@@ -65,8 +64,8 @@ def cut_like_live(samples: np.ndarray, prep: Preparation) -> np.ndarray:
     A clip in which the VAD hears nothing (e.g. a whispered or very quiet take) falls back to an
     energy trim, so no labelled clip is silently lost from training.
     """
-    vad = vad_from_settings(SAMPLE_RATE, prep.vad)
-    segmenter = Segmenter(vad, prep.segmenter)
+    segmenter = make_segmenter(prep.vad, prep.segmenter, SAMPLE_RATE)
+    vad = segmenter.vad
     if vad.gain is not None:
         # In a call the gain stage has heard speech before this utterance; a fresh one starting
         # at its floor would boost the clip's leading silence by up to 40 dB and cut it longer.

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from streamer.defaults import packaged_defaults
-from streamer.outputs import OutputError, check_writable_path
-from streamer.settings import PROJECT_ROOT, Settings, SettingsError, load_settings
-from streamer.version import PrintVersion
+from streamer.cli_common import PrintVersion
+from streamer.package import packaged_defaults
+from streamer.settings import PROJECT_ROOT, ConfigError, Settings, load_settings
+from streamer.sinks.output_paths import OutputError, check_writable_path
 from training.corpora import PARSERS
 from training.feature_sets import DEFAULT_FEATURE_SET, FEATURE_SETS
 from training.model_types import DEFAULT_MODEL_TYPE, MODEL_TYPES, help_text
@@ -267,7 +267,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     try:
         settings = load_settings(args.config, overrides)
-    except SettingsError as exc:
+    except ConfigError as exc:
         return _fail(str(exc))
     choice = choose_output(args, settings)
     output = choice.path

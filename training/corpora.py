@@ -27,6 +27,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from streamer.errors import InputError
+
 LABELS: tuple[str, ...] = (
     "neutral",
     "calm",
@@ -41,7 +43,7 @@ LABELS: tuple[str, ...] = (
 AUDIO_SUFFIXES = (".wav", ".flac")
 
 
-class CorpusError(ValueError):
+class CorpusError(InputError, ValueError):
     """A corpus folder is missing or holds no clip with a recognisable name."""
 
 

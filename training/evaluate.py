@@ -16,10 +16,11 @@ import numpy as np
 from scipy.optimize import minimize_scalar
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
+from streamer.errors import InputError
 from training.corpora import Clip
 
 
-class EvaluationError(ValueError):
+class EvaluationError(InputError, ValueError):
     """Not enough speakers/classes for the requested evaluation."""
 
 

@@ -12,7 +12,7 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 from streamer import features
-from streamer.classifier import PROBABILITIES_OUTPUT
+from streamer.model.classifier import PROBABILITIES_OUTPUT
 
 TARGET_OPSET = 17
 
@@ -20,7 +20,7 @@ TARGET_OPSET = 17
 def metadata(
     labels: tuple[str, ...], input_kind: str, cv_ua: float, cv_wa: float, **extra: Any
 ) -> dict[str, str]:
-    """The metadata_props ``streamer.classifier`` requires, plus any extra figures (as text)."""
+    """The metadata_props a ser-live model carries, plus any extra figures (as text)."""
     meta = {
         "labels": json.dumps(list(labels)),
         "feature_spec": features.feature_spec(),

@@ -1,4 +1,4 @@
-"""Fits the speech gate (:mod:`streamer.model.gate`) on the training clips.
+"""Fits the speech gate (:mod:`streamer.model.speech_gate`) on the training clips.
 
 The gate reads the 52 columns below: level-independent voicing, pitch, voice-quality, spectral
 balance and rhythm functionals in which *speech of every kind we could produce* stays inside the
@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from streamer import features
-from streamer.model.gate import GateParams
+from streamer.model.speech_gate import GateParams
 
 MARGIN = 0.5
 MAX_OUTSIDE = 2

@@ -11,13 +11,14 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
+from streamer.errors import InputError
 from streamer.results import PLAIN_LABEL
 from training.corpora import Clip
 
 PLAIN_RULE = "letters, digits, '_' or '-', starting with a letter, at most 40 characters"
 
 
-class LabelError(ValueError):
+class LabelError(InputError, ValueError):
     """A --labels or --map argument that cannot define a label set."""
 
 

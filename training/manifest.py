@@ -23,6 +23,7 @@ from pathlib import Path
 
 import soundfile as sf
 
+from streamer.errors import InputError, reason
 from training.corpora import AUDIO_SUFFIXES, Clip
 from training.labels import PLAIN_RULE, LabelPlan, is_plain
 
@@ -31,7 +32,7 @@ OPTIONAL = ("corpus", "session")
 ON_UNREADABLE = ("stop", "skip")
 
 
-class ManifestError(ValueError):
+class ManifestError(InputError, ValueError):
     """A manifest or folder that cannot be read as labelled clips; the message names the row."""
 
 
@@ -69,7 +70,7 @@ def _unreadable(path: Path) -> str | None:
     try:
         info = sf.info(str(path))
     except (RuntimeError, OSError) as exc:  # soundfile's errors are RuntimeErrors
-        return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return reason(exc)
     if info.frames <= 0:
         return "no samples"
     return None

@@ -9,22 +9,23 @@ staging, stream normaliser, speech gate), as ``ser-live --input`` runs it:
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 
-from streamer.classifier import Classifier
-from streamer.pipeline import Pipeline
+from streamer.engine.emotion_stream import EmotionStream
+from streamer.model.classifier import Classifier
 from streamer.results import Prediction
-from streamer.segmenter import Segmenter
-from streamer.settings import SegmenterSettings, VadSettings
-from streamer.vad import vad_from_settings
+from streamer.settings import SegmenterSettings, VadSettings, load_settings
 from training import nonspeech
 
 RATE = 16000
 CHUNK = RATE  # one-second blocks: the segmenter's results do not depend on the block size
+EPOCH = datetime(2026, 1, 1, tzinfo=timezone.utc)  # calls run on stream time from here
 
 
 def long_call(clips: Sequence[np.ndarray], seed: int, peak_dbfs: float = -8.0) -> np.ndarray:
@@ -42,13 +43,14 @@ def long_call(clips: Sequence[np.ndarray], seed: int, peak_dbfs: float = -8.0) -
 def predictions(
     model: Path | Classifier, samples: np.ndarray, vad: VadSettings, segmenter: SegmenterSettings
 ) -> list[Prediction]:
-    """Every row ser-live would log for ``samples``, through a fresh pipeline."""
-    classifier = model if isinstance(model, Classifier) else Classifier(model)
-    pipeline = Pipeline(Segmenter(vad_from_settings(RATE, vad), segmenter), classifier)
+    """Every row ser-live would log for ``samples`` (a 16 kHz call replayed fast), through a
+    fresh :class:`~streamer.engine.emotion_stream.EmotionStream` with these cuts."""
+    settings = dataclasses.replace(load_settings(), vad=vad, segmenter=segmenter)
+    stream = EmotionStream(model, settings=settings, partial_every_s=0.0, start_time=EPOCH)
     rows = []
     for i in range(0, len(samples), CHUNK):
-        rows += pipeline.process(samples[i : i + CHUNK])
-    return rows + pipeline.finish()
+        rows += stream.feed(samples[i : i + CHUNK])
+    return rows + stream.finish()
 
 
 def replay(

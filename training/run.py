@@ -165,7 +165,7 @@ def data_summary(
 
 def measure_inference(path: Path, input_kind: str, repeats: int = 30) -> dict[str, float]:
     """Median wall time (ms) for features + model on a 4 s utterance, onnxruntime on one thread."""
-    from streamer.classifier import Classifier
+    from streamer.model.classifier import Classifier
 
     rng = np.random.default_rng(0)
     t = np.arange(4 * features.SAMPLE_RATE) / features.SAMPLE_RATE

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from streamer import features
-from streamer.classifier import LEVEL_COLUMN
+from streamer.model.frontends.functionals import LEVEL_COLUMN
 from streamer.model.normaliser import NormaliserParams, normalise_stream
 
 LEVEL_INDEX = features.FEATURE_NAMES.index(LEVEL_COLUMN)

@@ -17,39 +17,38 @@ import threading
 from pathlib import Path
 
 from streamer.batch.calls import CallsLog
-from streamer.batch.cluster import ClusterError, DaskEngine
+from streamer.batch.cluster import DaskEngine
 from streamer.batch.inputs import InputsError, Recording, discover
 from streamer.batch.job import ERROR, FileState, JobSpec, fingerprint
 from streamer.batch.local import LocalEngine, available_cores
-from streamer.cli import channel_mode
-from streamer.settings import Settings, SettingsError, load_settings
-from streamer.version import PrintVersion
+from streamer.cli_common import (
+    EXIT_FAILURE,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    CommandParser,
+    add_channel_flags,
+    channel_mode,
+    report,
+    say,
+    stop_on_signals,
+)
+from streamer.errors import ConfigError, SerError
+from streamer.settings import Settings, load_settings
 
 # Only light modules above: the workers start before this process imports the pipeline's
 # (numpy, scipy, onnxruntime, ~1 s), which it needs only to check the model.
 
-EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+PROG = "ser-batch"
 CALLS_CSV = "calls.csv"
 
 
-class UsageError(ValueError):
-    """Bad usage found after parsing (e.g. an unusable model): one line, exit 2."""
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:
-        self.exit(EXIT_USAGE, f"ser-batch: error: {message} (see ser-batch --help)\n")
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="ser-batch",
+    parser = CommandParser(
+        prog=PROG,
         description="Run many recordings through ser-live's pipeline: a CSV timeline per "
         "recording (the rows `ser-live --input F --no-ui --csv` logs) and DIR/calls.csv with one "
         "summary row per recording. A rerun skips what is done and current.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--version", action=PrintVersion)
     parser.add_argument(
         "inputs",
         nargs="+",
@@ -78,16 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="give up connecting to the Dask scheduler after this long",
     )
-    channels = parser.add_mutually_exclusive_group()
-    channels.add_argument(
-        "--channel", type=int, metavar="N", help="analyse only channel N (1 = left) of each file"
-    )
-    channels.add_argument(
-        "--channels",
-        choices=("mix", "each"),
-        default="mix",
-        help="mix: the downmix; each: one stream per channel (a channel column in the CSVs)",
-    )
+    add_channel_flags(parser)
     parser.add_argument("--model", type=Path, help="ONNX model (default: model.path in the config)")
     parser.add_argument("--config", type=Path, help="a config file layered over the defaults")
     parser.add_argument(
@@ -111,25 +101,21 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return _run(args)
-    except (SettingsError, InputsError, UsageError, ClusterError) as exc:
-        print(f"ser-batch: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except OSError as exc:
-        print(f"ser-batch: error: {exc}", file=sys.stderr)
-        return EXIT_FAILURE
+    except (SerError, OSError) as exc:
+        return report(PROG, exc)
     except KeyboardInterrupt:
-        print("ser-batch: interrupted; finished recordings are on disk", file=sys.stderr)
+        say(f"{PROG}: interrupted; finished recordings are on disk")
         return EXIT_INTERRUPTED
 
 
 def _run(args: argparse.Namespace) -> int:
     if args.workers < 1:
-        raise SettingsError("--workers must be at least 1")
+        raise ConfigError("--workers must be at least 1")
     if args.report:
         try:
             import matplotlib  # noqa: F401  (the plots extra)
         except ImportError:
-            raise SettingsError(
+            raise ConfigError(
                 "--report needs matplotlib; install it with: pip install 'ser-live[plots]'"
             ) from None
     model_path = {"path": str(args.model.absolute()) if args.model else None}
@@ -155,7 +141,7 @@ def _run_on(
     settings: Settings,
     args: argparse.Namespace,
 ) -> int:
-    labels = model_labels(settings.model.path)  # a bad model stops here, before any work
+    labels = model_labels(settings)  # a bad model stops here, before any work
     channels = channel_mode(args)
     spec = JobSpec(
         settings=settings,
@@ -174,43 +160,36 @@ def _run_on(
     todo = [r for r in recordings if not _current(r, calls, spec, args.retry_failed)]
     skipped = len(recordings) - len(todo)
     if skipped:
-        print(
-            f"ser-batch: {skipped} of {len(recordings)} recordings done before; skipping them",
-            file=sys.stderr,
+        say(
+            f"ser-batch: {skipped} of {len(recordings)} recordings done before; skipping them"
         )
     order = [r.key for r in recordings]
     interrupted = _process(todo, spec, calls, engine, order)
     statuses = calls.statuses(order)
     failed = sum(status == ERROR for status in statuses.values())
-    print(
+    say(
         f"ser-batch: {len(statuses)} of {len(recordings)} recordings done, {failed} failed; "
-        f"summary in {spec.out_dir / CALLS_CSV}",
-        file=sys.stderr,
+        f"summary in {spec.out_dir / CALLS_CSV}"
     )
     if interrupted:
-        print(
-            "ser-batch: stopped before the end; run the same command again to resume",
-            file=sys.stderr,
+        say(
+            "ser-batch: stopped before the end; run the same command again to resume"
         )
         return EXIT_INTERRUPTED
     if failed:
-        print(
+        say(
             f"ser-batch: error: {failed} of {len(recordings)} recordings failed "
-            f"(status and reason in {CALLS_CSV})",
-            file=sys.stderr,
+            f"(status and reason in {CALLS_CSV})"
         )
         return EXIT_FAILURE
     return EXIT_OK
 
 
-def model_labels(path: Path) -> tuple[str, ...]:
-    """The model's labels, once it has loaded and fits this extractor (else UsageError)."""
-    from streamer.classifier import Classifier, ModelError
+def model_labels(settings: Settings) -> tuple[str, ...]:
+    """The model's labels, once it has loaded and fits this extractor (else ModelError)."""
+    from streamer.engine.build import load_model
 
-    try:
-        return Classifier(path).labels
-    except ModelError as exc:
-        raise UsageError(str(exc)) from None
+    return load_model(settings).labels
 
 
 def _current(recording: Recording, calls: CallsLog, spec: JobSpec, retry_failed: bool) -> bool:
@@ -228,7 +207,6 @@ def _process(
 ) -> bool:
     """Run ``todo``, logging each result as it comes; True when stopped by Ctrl-C/SIGTERM."""
     from streamer.batch.progress import Tally, progress_for
-    from streamer.cli import stop_on_signals
 
     if not todo:
         return False

@@ -12,13 +12,14 @@ from collections.abc import Iterator, Sequence
 
 from streamer.batch.inputs import Recording
 from streamer.batch.job import ERROR, CallResult, FileState, JobSpec, run_one
+from streamer.errors import UsageError, reason
 
 NEEDS_DISTRIBUTED = (
     "--scheduler needs dask.distributed; install it with: pip install 'ser-live[cluster]'"
 )
 
 
-class ClusterError(RuntimeError):
+class ClusterError(UsageError):
     """The cluster cannot be used: the message is one line for the user."""
 
 
@@ -71,7 +72,7 @@ def _result(future: object, recording: Recording) -> CallResult:
         return CallResult(
             path=recording.key,
             status=ERROR,
-            error=f"cluster error: {' '.join(str(exc).split()) or type(exc).__name__}",
+            error=f"cluster error: {reason(exc)}",
             state=FileState.of(recording.path),
             fingerprint="",  # not current: a rerun tries it again
         )

@@ -11,6 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from streamer.errors import InputError
+
 # Extensions of the formats libsndfile reads without being told the layout (not RAW).
 AUDIO_SUFFIXES = frozenset(
     [
@@ -33,7 +35,7 @@ AUDIO_SUFFIXES = frozenset(
 )
 
 
-class InputsError(ValueError):
+class InputsError(InputError):
     """The inputs cannot be used as given (bad usage): the message is one line for the user."""
 
 

@@ -20,12 +20,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from streamer.batch.inputs import Recording
+from streamer.cli_common import one_line
 from streamer.settings import Settings
 
 # The pipeline's modules (numpy, scipy, onnxruntime) are imported where a recording is run: the
 # ser-batch process then starts its workers before paying for them itself.
 if TYPE_CHECKING:
-    from streamer.classifier import Classifier
+    from streamer.engine.run import RunSummary
+    from streamer.model.classifier import Classifier
     from streamer.sinks.totals import Totals
 
 OK, ERROR = "ok", "error"
@@ -116,7 +118,7 @@ def process(recording: Recording, spec: JobSpec, model: Classifier) -> CallResul
     temps = [temporary(p) for p in finals]
     common = {"path": recording.key, "state": state, "fingerprint": spec.fingerprint}
     try:
-        totals, audio_s = _replay(recording, spec, model, temps)
+        totals, summary = _replay(recording, spec, model, temps)
         logs = len(finals) - (1 if spec.report else 0)
         for temp, final in zip(temps[:logs], finals[:logs], strict=True):
             os.replace(temp, final)
@@ -129,7 +131,7 @@ def process(recording: Recording, spec: JobSpec, model: Classifier) -> CallResul
                 temp.unlink()
         return CallResult(
             status=ERROR,
-            error=_one_line(exc),
+            error=one_line(exc),
             processing_s=time.perf_counter() - started,
             **common,
         )
@@ -137,9 +139,9 @@ def process(recording: Recording, spec: JobSpec, model: Classifier) -> CallResul
     peak = totals.most_intense
     return CallResult(
         status=OK,
-        duration_s=audio_s,
+        duration_s=summary.audio_s,
         speech_s=totals.speech_s,
-        utterances=totals.utterances,
+        utterances=summary.utterances,
         shares=totals.shares(),
         valence=None if mood is None else mood[0],
         arousal=None if mood is None else mood[1],
@@ -154,32 +156,34 @@ def process(recording: Recording, spec: JobSpec, model: Classifier) -> CallResul
 
 def _replay(
     recording: Recording, spec: JobSpec, model: Classifier, temps: list[Path]
-) -> tuple[Totals, float]:
+) -> tuple[Totals, RunSummary]:
     """The ser-live --fast --csv path, into the temporary outputs."""
-    from streamer.runner import run
-    from streamer.session import build_stream, open_recording
+    from streamer.engine.build import stream_for
+    from streamer.engine.run import run
     from streamer.sinks.csv_log import CsvSink
     from streamer.sinks.jsonl_log import JsonlSink
     from streamer.sinks.totals import Totals
+    from streamer.sources.recording import open_recording
 
-    source = open_recording(recording.path, spec.settings, False, channels=spec.channels)
-    totals = Totals(spec.settings.ui.uncertain_below)
-    sinks: list = [totals]
+    settings = spec.settings
+    source = open_recording(recording.path, settings.audio.block_ms, False, spec.channels)
+    sinks: list = []
     by_channel = spec.channels != "mix"
-    # As in ser-live: provisional results only for an output that shows them (JSON lines).
-    partials = spec.settings.segmenter.partial_every_s if spec.jsonl else 0.0
     try:
+        # As in ser-live: provisional results only for an output that shows them (JSON lines).
+        stream = stream_for(source, model, settings, show_partials=spec.jsonl)
+        totals = Totals(stream.uncertain_below)
+        sinks.append(totals)
         temps[0].parent.mkdir(parents=True, exist_ok=True)
         sinks.append(CsvSink(temps[0], model.labels, by_channel))
         if spec.jsonl:
             sinks.append(JsonlSink(temps[1], model.labels, by_channel))
-        pipeline = build_stream(spec.settings, model, source, spec.channels, partials)
-        summary = run(source, pipeline, sinks, threading.Event())
+        summary = run(source, stream, sinks, threading.Event())
     finally:
         source.close()
         for sink in sinks:
             sink.close()
-    return totals, summary.audio_s
+    return totals, summary
 
 
 def _report(recording: Recording, spec: JobSpec, timeline: Path, output: Path) -> None:
@@ -198,27 +202,25 @@ def _report(recording: Recording, spec: JobSpec, timeline: Path, output: Path) -
     )
 
 
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    return text if text else type(exc).__name__
-
-
 # One model per worker thread, loaded on its first recording and kept for the next ones.
 _loaded = threading.local()
 
 
 def warm_up() -> None:
     """Import what a recording needs, so a worker is ready when the first one comes."""
-    import streamer.classifier  # noqa: F401
-    import streamer.session  # noqa: F401
+    import streamer.engine.emotion_stream  # noqa: F401
+    import streamer.sources.recording  # noqa: F401
+    from streamer.features.runtime import tune_malloc
+
+    tune_malloc()  # a worker process is ours: see streamer/features/runtime.py
 
 
 def run_one(recording: Recording, spec: JobSpec) -> CallResult:
     """The task shipped to workers (local processes or Dask): loads the model once per worker."""
-    from streamer.classifier import Classifier
+    from streamer.engine.build import load_model
 
     key = (str(spec.settings.model.path), spec.fingerprint)
     if getattr(_loaded, "key", None) != key:
-        _loaded.model = Classifier(spec.settings.model.path)
+        _loaded.model = load_model(spec.settings)
         _loaded.key = key
     return process(recording, spec, _loaded.model)

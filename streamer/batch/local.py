@@ -17,6 +17,7 @@ from concurrent.futures.process import BrokenProcessPool
 
 from streamer.batch.inputs import Recording
 from streamer.batch.job import ERROR, CallResult, FileState, JobSpec, run_one, warm_up
+from streamer.errors import reason
 
 ONE_THREAD = {
     "OMP_NUM_THREADS": "1",
@@ -36,7 +37,15 @@ def available_cores() -> int:
 
 
 def _init_worker() -> None:
+    """A worker process's entry point: it ignores Ctrl-C (the parent decides), runs BLAS,
+    OpenMP and onnxruntime on one thread (set before numpy is first imported here), and keeps
+    native libraries' stderr chatter off the terminal."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for key, value in ONE_THREAD.items():
+        os.environ.setdefault(key, value)
+    from streamer.sources.native_stderr import NativeStderr
+
+    NativeStderr.acquire()  # for the worker's lifetime
 
 
 class LocalEngine:
@@ -44,9 +53,6 @@ class LocalEngine:
     they get ready while ser-batch itself checks the model and the outputs."""
 
     def __init__(self, workers: int) -> None:
-        # Spawned workers read these before numpy is imported (fork would inherit loaded ones).
-        for key, value in ONE_THREAD.items():
-            os.environ.setdefault(key, value)
         self.workers = workers
         self._context = multiprocessing.get_context("spawn")
         self._pool = self._start()
@@ -104,13 +110,13 @@ def _result(future: Future[CallResult], recording: Recording) -> CallResult:
     try:
         return future.result()
     except BrokenProcessPool:  # the worker died (killed, out of memory, a crash in a library)
-        reason = "the worker process died while processing this recording"
+        why = "the worker process died while processing this recording"
     except Exception as exc:  # noqa: BLE001 (e.g. a result that could not be sent back)
-        reason = f"worker error: {' '.join(str(exc).split()) or type(exc).__name__}"
+        why = f"worker error: {reason(exc)}"
     return CallResult(
         path=recording.key,
         status=ERROR,
-        error=reason,
+        error=why,
         state=FileState.of(recording.path),
         fingerprint="",  # not current: a rerun tries it again
     )

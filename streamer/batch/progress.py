@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn
 
 from streamer.batch.job import ERROR, CallResult
-from streamer.widgets import clock
+from streamer.live.widgets import clock
 
 
 @dataclass

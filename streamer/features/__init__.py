@@ -9,14 +9,14 @@ is vectorised over frames with numpy/scipy (no Python loop per frame):
 - ``pitch``: vectorised YIN F0 with voicing, aperiodicity and HNR
 - ``voice_quality``: jitter, shimmer, loudness, alpha ratio, Hammarberg index, spectral slopes
 - ``stats``: utterance functionals; ``layout``: stable column names; ``config``: parameters
-- ``plan``: per-config precomputed matrices; ``runtime``: glibc malloc thresholds (set when
-  this package is imported; SER_FEATURES_MALLOC_TUNING=0 opts out) and one BLAS thread
-  during each extraction (see runtime.py for the measurements behind both)
+- ``plan``: per-config precomputed matrices; ``runtime``: glibc malloc thresholds (set by
+  each command's entry point, never on import: a library must not retune its host process;
+  SER_FEATURES_MALLOC_TUNING=0 opts out) and one BLAS thread during each extraction (see
+  runtime.py for the measurements behind both)
 """
 
 from __future__ import annotations
 
-from . import runtime
 from .config import DEFAULT_CONFIG, FEATURE_VERSION, SAMPLE_RATE, FeatureConfig, feature_spec
 from .extractor import Features, extract, extract_vector, frame_features, functionals
 from .layout import layout as _layout
@@ -29,8 +29,6 @@ def frame_feature_names(config: FeatureConfig = DEFAULT_CONFIG) -> tuple[str, ..
 def feature_names(config: FeatureConfig = DEFAULT_CONFIG) -> tuple[str, ...]:
     return _layout(config).vector_names
 
-
-runtime.tune_malloc()  # see runtime.py: avoids ~1000 page faults per extraction
 
 FRAME_FEATURE_NAMES: tuple[str, ...] = frame_feature_names()
 FEATURE_NAMES: tuple[str, ...] = feature_names()

@@ -6,7 +6,8 @@ Two things, both measured on the 2-core VM this project runs on (4 s utterance):
   With glibc's dynamic thresholds the heap top is trimmed after every call and the next call
   faults the same pages back in, ~1000 minor page faults per call (over 1 ms here). ``tune_malloc``
   fixes the mmap and trim thresholds so those pages stay mapped (malloc then holds on to up to
-  TRIM_THRESHOLD of free memory). Applied once when the package is imported; set
+  TRIM_THRESHOLD of free memory). Applied once by each command's entry point (ser-live,
+  ser-batch's workers, ser-train, the benches), never on import; set
   SER_FEATURES_MALLOC_TUNING=0 to leave the allocator alone.
 - BLAS threads: the small matrix products here are over OpenBLAS's threading thresholds, and on
   a busy machine waking a second BLAS thread costs more than the product (median 8 ms instead of

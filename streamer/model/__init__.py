@@ -5,5 +5,5 @@
 - ``gate``: refuses vectors that look like nothing the model was trained on (noise, music)
 - ``backend``: the ONNX graph itself, batched
 
-:mod:`streamer.classifier` composes them with the feature front-end for one stream.
+:mod:`streamer.model.classifier` composes them with the feature front-end for one stream.
 """

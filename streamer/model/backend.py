@@ -6,35 +6,45 @@ from pathlib import Path
 
 import numpy as np
 
-from streamer.model.metadata import ModelError, ModelInfo, check_compatible, parse_metadata
+from streamer.errors import ModelError, reason
+from streamer.model.metadata import ModelInfo
 
 PROBABILITIES_OUTPUT = "probabilities"
 
 
+def load_session(path: Path, origin: str) -> object:
+    """An onnxruntime session on one CPU thread: the audio path must not compete with it."""
+    import onnxruntime as ort
+
+    if not path.is_file():
+        raise ModelError(f"model not found: {path}")
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    try:
+        return ort.InferenceSession(
+            str(path), sess_options=options, providers=["CPUExecutionProvider"]
+        )
+    except Exception as exc:  # onnxruntime raises its own exception types
+        raise ModelError(f"{origin}: cannot load ONNX model ({reason(exc)})") from None
+
+
+def read_metadata(path: Path | str) -> tuple[object, dict[str, str]]:
+    """(session, metadata) of an ONNX model file."""
+    path = Path(path)
+    session = load_session(path, str(path))
+    return session, dict(session.get_modelmeta().custom_metadata_map)  # type: ignore[attr-defined]
+
+
 class OnnxBackend:
-    """onnxruntime on one CPU thread: the model is tiny and the audio path must not compete."""
+    """The model's graph: normalised vectors (or frame matrices) in, probabilities out."""
 
-    def __init__(self, path: Path | str) -> None:
-        import onnxruntime as ort
-
-        path = Path(path)
+    def __init__(self, session: object, info: ModelInfo, path: Path) -> None:
+        self._session = session
+        self.info = info
+        self.path = path
         origin = str(path)
-        if not path.is_file():
-            raise ModelError(f"model not found: {path}")
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = 1
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
-        try:
-            self._session = ort.InferenceSession(
-                str(path), sess_options=options, providers=["CPUExecutionProvider"]
-            )
-        except Exception as exc:  # onnxruntime raises its own exception types
-            first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc)
-            raise ModelError(f"{origin}: cannot load ONNX model ({first_line})") from None
-        meta = self._session.get_modelmeta().custom_metadata_map
-        self.info: ModelInfo = parse_metadata(meta, origin)
-        check_compatible(self.info, origin)
         outputs = [o.name for o in self._session.get_outputs()]
         if PROBABILITIES_OUTPUT not in outputs:
             raise ModelError(f"{origin}: graph has no '{PROBABILITIES_OUTPUT}' output")
@@ -47,7 +57,6 @@ class OnnxBackend:
                 f"{origin}: graph takes {width} values per utterance but its metadata "
                 f"names {len(self.info.columns)} feature columns"
             )
-        self.path = path
 
     def predict(self, batch: np.ndarray) -> np.ndarray:
         """(N, D) vectors or (N, T, D) frames -> (N, n_labels) probabilities, rows summing to 1."""
@@ -56,15 +65,16 @@ class OnnxBackend:
                 [PROBABILITIES_OUTPUT], {self._input_name: batch.astype(np.float32)}
             )
         except Exception as exc:  # a graph that does not fit its own metadata
-            first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc)
-            raise ModelError(f"{self.path}: model failed on its input ({first_line})") from None
+            why = reason(exc)
+            raise ModelError(f"{self.path}: model failed on its input ({why})") from None
         probs = np.asarray(probs, dtype=np.float64).reshape(len(batch), -1)
         n_labels = len(self.info.labels)
         if probs.shape[1] != n_labels:
             raise ModelError(
                 f"{self.path}: model returned {probs.shape[1]} probabilities for {n_labels} labels"
             )
-        probs = np.clip(np.nan_to_num(probs, nan=0.0), 0.0, None)
-        total = probs.sum(axis=1, keepdims=True)
-        uniform = np.full_like(probs, 1.0 / n_labels)
-        return np.where(total > 0, probs / np.where(total > 0, total, 1.0), uniform)
+        # A broken graph must not pass for a plausible label (NaN once became "neutral 0.25").
+        if not np.all(np.isfinite(probs)) or np.any(probs.sum(axis=1) <= 0):
+            raise ModelError(f"{self.path}: model gave non-finite or all-zero probabilities")
+        probs = np.clip(probs, 0.0, None)
+        return probs / probs.sum(axis=1, keepdims=True)

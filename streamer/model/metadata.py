@@ -12,9 +12,11 @@ Required:
 
 Optional (models from before the stream normaliser lack them and run as they were trained):
 
+- ``frontend``: the front-end that makes the utterance vector (:mod:`streamer.model.frontends`;
+  default ``functionals``)
 - ``columns``: JSON list of the utterance-vector names the graph reads, in order (default: all)
 - ``normaliser``: JSON :class:`~streamer.model.normaliser.NormaliserParams`
-- ``speech_gate``: JSON :class:`~streamer.model.gate.GateParams`
+- ``speech_gate``: JSON :class:`~streamer.model.speech_gate.GateParams`
 - ``uncertain_below``: confidence under which a label is shown as uncertain, chosen on
   held-out corpora
 - anything else (``loco_ua_*``, ``gain_flips``, ...) is carried along untouched.
@@ -27,15 +29,14 @@ import json
 from dataclasses import dataclass, field
 
 from streamer import features
-from streamer.model.gate import GateParams
+from streamer.errors import ModelError
 from streamer.model.normaliser import NormaliserParams
+from streamer.model.speech_gate import GateParams
 from streamer.results import PLAIN_LABEL
 
 REQUIRED_METADATA = ("labels", "feature_spec", "sample_rate", "input_kind", "cv_ua", "cv_wa")
 
 
-class ModelError(RuntimeError):
-    """The model file is missing, unreadable or does not fit this version of ser-live."""
 
 
 @dataclass(frozen=True)
@@ -47,14 +48,14 @@ class ModelInfo:
     cv_ua: float
     cv_wa: float
     columns: tuple[int, ...]  # positions in the utterance vector the graph reads
+    frontend: str = "functionals"
     normaliser: NormaliserParams | None = None
     speech_gate: GateParams | None = None
     uncertain_below: float | None = None
     metadata: dict[str, str] = field(default_factory=dict)
 
 
-def _columns(metadata: dict[str, str], origin: str) -> tuple[int, ...]:
-    names = features.FEATURE_NAMES
+def _columns(metadata: dict[str, str], names: tuple[str, ...], origin: str) -> tuple[int, ...]:
     if "columns" not in metadata:
         return tuple(range(len(names)))
     wanted = json.loads(metadata["columns"])
@@ -67,7 +68,12 @@ def _columns(metadata: dict[str, str], origin: str) -> tuple[int, ...]:
     return tuple(position[name] for name in wanted)
 
 
-def parse_metadata(metadata: dict[str, str], origin: str) -> ModelInfo:
+def parse_metadata(
+    metadata: dict[str, str], origin: str, names: tuple[str, ...] | None = None
+) -> ModelInfo:
+    """The metadata, checked. ``names``: every column of the front-end's vector (default: the
+    functionals')."""
+    names = features.FEATURE_NAMES if names is None else names
     missing = [key for key in REQUIRED_METADATA if key not in metadata]
     if missing:
         raise ModelError(f"{origin}: not a ser-live model (metadata lacks {', '.join(missing)})")
@@ -87,12 +93,12 @@ def parse_metadata(metadata: dict[str, str], origin: str) -> ModelInfo:
         input_kind = metadata["input_kind"]
         if input_kind not in ("vector", "frames"):
             raise ModelError(f"{origin}: unknown input_kind {input_kind!r}")
-        columns = _columns(metadata, origin) if input_kind == "vector" else ()
+        columns = _columns(metadata, names, origin) if input_kind == "vector" else ()
         normaliser = gate = None
         if "normaliser" in metadata and input_kind == "vector":
             normaliser = NormaliserParams.from_json(metadata["normaliser"], len(columns))
         if "speech_gate" in metadata and input_kind == "vector":
-            gate = GateParams.from_json(metadata["speech_gate"], len(features.FEATURE_NAMES))
+            gate = GateParams.from_json(metadata["speech_gate"], len(names))
         uncertain = metadata.get("uncertain_below")
         info = ModelInfo(
             labels=tuple(labels),
@@ -102,6 +108,7 @@ def parse_metadata(metadata: dict[str, str], origin: str) -> ModelInfo:
             cv_ua=float(metadata["cv_ua"]),
             cv_wa=float(metadata["cv_wa"]),
             columns=columns,
+            frontend=metadata.get("frontend", "functionals"),
             normaliser=normaliser,
             speech_gate=gate,
             uncertain_below=float(uncertain) if uncertain is not None else None,
@@ -116,9 +123,10 @@ def parse_metadata(metadata: dict[str, str], origin: str) -> ModelInfo:
     return info
 
 
-def check_compatible(info: ModelInfo, origin: str) -> None:
-    """Refuse a model trained on other features: its numbers would be silently wrong."""
-    running = features.feature_spec()
+def check_compatible(info: ModelInfo, origin: str, running: str | None = None) -> None:
+    """Refuse a model trained on other features: its numbers would be silently wrong.
+    ``running``: the spec of the front-end this ser-live has (default: the functionals')."""
+    running = features.feature_spec() if running is None else running
     if info.feature_spec != running:
         theirs = _spec_version(info.feature_spec)
         ours = _spec_version(running)

@@ -17,7 +17,7 @@ Two steps, both label-free:
    ``prior_weight`` utterances: the first utterance is scored as training would score it, and the
    stream's own statistics take over as it goes on.
 
-Non-speech (see :mod:`streamer.model.gate`) is scored but never added to the statistics.
+Non-speech (see :mod:`streamer.model.speech_gate`) is scored but never added to the statistics.
 """
 
 from __future__ import annotations

@@ -12,13 +12,14 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from streamer.settings import SettingsError, load_settings
-from streamer.version import PrintVersion
+from streamer.cli_common import EXIT_FAILURE, EXIT_OK, CommandParser, report, say
+from streamer.errors import SerError
+from streamer.settings import load_settings
 
 if TYPE_CHECKING:
     from streamer.settings import UiSettings
 
-EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+PROG = "ser-report"
 IMAGE_SUFFIXES = (".png", ".svg", ".pdf")
 HTML_SUFFIXES = (".html", ".htm")
 NEEDS_MATPLOTLIB = (
@@ -26,20 +27,13 @@ NEEDS_MATPLOTLIB = (
 )
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:
-        self.exit(EXIT_USAGE, f"ser-report: error: {message} (see ser-report --help)\n")
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="ser-report",
+    parser = CommandParser(
+        prog=PROG,
         description="Draw a call's emotional course from the timeline ser-live logged: emotion "
         "bands over the waveform and spectrogram, talk time per emotion, confidence, mood and a "
         "short summary.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--version", action=PrintVersion)
     parser.add_argument("timeline", type=Path, help="CSV (or JSONL) written by ser-live")
     parser.add_argument("--audio", type=Path, help="the call's audio, for waveform and spectrogram")
     parser.add_argument(
@@ -76,16 +70,20 @@ def shown_threshold(args: argparse.Namespace) -> UiSettings:
     ui = settings.ui
     if args.uncertain_below is not None or not ui.uncertain_from_model:
         return ui
-    from streamer.model.backend import OnnxBackend
-    from streamer.model.metadata import ModelError
+    from streamer.emotions import uncertain_threshold
+    from streamer.errors import ModelError
+    from streamer.model.backend import read_metadata
 
     try:
-        chosen = OnnxBackend(settings.model.path).info.uncertain_below
+        chosen = read_metadata(settings.model.path)[1].get("uncertain_below")
     except ModelError:
         if model is not None:  # asked for by name: say it cannot be used
             raise
         chosen = None  # the default model is missing: the setting it is
-    return ui if chosen is None else dataclasses.replace(ui, uncertain_below=chosen)
+    shown = uncertain_threshold(
+        ui.uncertain_below, True, float(chosen) if chosen is not None else None
+    )
+    return dataclasses.replace(ui, uncertain_below=shown)
 
 
 def make_report(args: argparse.Namespace) -> str:
@@ -142,22 +140,18 @@ def make_report(args: argparse.Namespace) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from streamer.model.metadata import ModelError
-    from streamer.report.timeline import ReportError
+    from streamer.sources.native_stderr import NativeStderr
 
     try:
         import matplotlib  # noqa: F401  (optional dependency: the plots extra)
     except ImportError:
-        print(NEEDS_MATPLOTLIB, file=sys.stderr)
+        say(NEEDS_MATPLOTLIB)
         return EXIT_FAILURE
     try:
-        print(make_report(args))
-    except (ReportError, SettingsError, ModelError) as exc:
-        print(f"ser-report: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except OSError as exc:
-        print(f"ser-report: error: {exc}", file=sys.stderr)
-        return EXIT_FAILURE
+        with NativeStderr():  # libmpg123 and friends print on fd 2 while the audio is read
+            print(make_report(args))
+    except (SerError, OSError) as exc:
+        return report(PROG, exc)
     return EXIT_OK
 
 

@@ -18,11 +18,11 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from streamer.emotions import CIRCUMPLEX, UNCERTAIN, affect, colour_of, shown_label, trend
+from streamer.live.widgets import clock
 from streamer.report.audio import AudioView
 from streamer.report.summary import CallSummary, Side
 from streamer.report.timeline import Timeline
 from streamer.results import Prediction
-from streamer.widgets import clock
 
 INK = "#2b2f36"
 FAINT = "#8a9099"

@@ -8,9 +8,9 @@ from collections.abc import Sequence
 from html import escape
 
 from streamer.emotions import colour_of, shown_label
+from streamer.live.widgets import clock
 from streamer.report.summary import CallSummary, Side
 from streamer.report.timeline import Timeline
-from streamer.widgets import clock
 
 STYLE = """
 body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; color: #2b2f36;

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from streamer.emotions import UNCERTAIN, affect, mood_word, shown_label
+from streamer.live.widgets import clock
 from streamer.report.timeline import Timeline, channel_name
 from streamer.results import Prediction
-from streamer.widgets import clock
 
 
 @dataclass(frozen=True)

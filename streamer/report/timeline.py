@@ -18,15 +18,17 @@ import json
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
+from streamer.errors import InputError
 from streamer.results import PLAIN_LABEL, Prediction
 
 REQUIRED = ("start_s", "end_s")
 PROBABILITY_PREFIX = "p_"
 
 
-class ReportError(ValueError):
+class ReportError(InputError):
     """Input the report cannot use; the message is one line for the user."""
 
 
@@ -199,12 +201,20 @@ def _prediction(
     return Prediction(
         start_s=start,
         end_s=end,
-        wall_time=str(row.get("wall_time", "")),
+        wall_time=_stamp(row.get("wall_time")),
         labels=labels,
         probabilities=probabilities,
         latency_ms=latency_ms,
         channel=_channel(row, path, line),
     )
+
+
+def _stamp(value: object) -> datetime | None:
+    """A row's ``wall_time``; None when absent or not ISO 8601 (a hand-made timeline)."""
+    try:
+        return datetime.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
 
 
 def _channel(row: dict[str, object], path: Path, line: int) -> int | None:

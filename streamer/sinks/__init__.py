@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from streamer.results import Prediction
+if TYPE_CHECKING:
+    from streamer.results import Prediction
 
 
 class Sink(Protocol):

@@ -25,24 +25,16 @@ class JsonlSink:
         path: Path | str,
         labels: tuple[str, ...],
         channel: bool = False,
-        partials: bool = True,
     ) -> None:
         self.path = Path(path)
         self._fields = field_names(labels, channel) + ["final"]
         self._channel = channel
-        self._partials = partials
         self._stdout: TextIO | None = sys.stdout if str(path) == STDOUT else None
         self._file = None if self._stdout is not None else RowFile(self.path, "JSONL")
         self.rows = 0
         self.reader_gone = False
 
-    @property
-    def wants_partials(self) -> bool:
-        return self._partials
-
     def write(self, prediction: Prediction) -> None:
-        if not prediction.final and not self._partials:
-            return
         values = row_values(prediction, self._channel) + [prediction.final]
         record = dict(zip(self._fields, values, strict=True))
         line = json.dumps(record, ensure_ascii=False) + "\n"

@@ -11,9 +11,11 @@ import contextlib
 import os
 from pathlib import Path
 
+from streamer.errors import LogWriteError
 
-class LogWriteError(OSError):
-    """A log file could not be written; the message names the file and is one line."""
+__all__ = ["LogWriteError", "RowFile"]
+
+
 
 
 class RowFile:

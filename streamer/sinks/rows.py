@@ -9,8 +9,15 @@ JSON lines add ``final`` (false for provisional results over an utterance still 
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from streamer.emotions import affect
 from streamer.results import Prediction
+
+
+def iso_time(stamp: datetime | None) -> str:
+    """ISO 8601 to the millisecond, with the time zone ("" when unknown)."""
+    return stamp.isoformat(timespec="milliseconds") if stamp is not None else ""
 
 
 def field_names(labels: tuple[str, ...], channel: bool = False) -> list[str]:
@@ -30,7 +37,7 @@ def row_values(prediction: Prediction, channel: bool = False) -> list[object]:
         + [
             round(prediction.start_s, 3),
             round(prediction.end_s, 3),
-            prediction.wall_time,
+            iso_time(prediction.wall_time),
             prediction.label,
             round(prediction.confidence, 4),
         ]

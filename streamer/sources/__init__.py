@@ -1,21 +1,24 @@
-"""Audio sources. Each yields 16 kHz mono float32 blocks to the same downstream pipeline."""
+"""Audio sources: the microphone (a PortAudio callback into a ring buffer), a file, stdin.
+
+Each yields float32 blocks ``(frames, channels)`` at its own rate (``rate_hz``) until the input
+ends or the run stops; the engine (:mod:`streamer.engine`) applies the channel choice and
+resamples once. :func:`~streamer.sources.recording.open_recording` opens a file or stdin.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from threading import Event
 from typing import Protocol
 
 import numpy as np
 
+from streamer.errors import InputError, SourceError
+from streamer.sources.channel_choice import ChannelMode
 
-class SourceError(RuntimeError):
-    """Input that cannot be used: the message is one line for the user."""
-
-
-class InputError(SourceError):
-    """Bad input given by the user (a file that is not audio, an unknown device): exit code 2."""
+__all__ = ["ChannelMode", "InputError", "Source", "SourceError", "SourceStats"]
 
 
 @dataclass
@@ -30,9 +33,20 @@ class SourceStats:
 class Source(Protocol):
     description: str
     stats: SourceStats
+    rate_hz: int  # of the blocks
+    channels: int  # columns of the blocks
+    channel_mode: ChannelMode  # what the engine makes of them
+    realtime: bool  # blocks come at the pace of the audio (a microphone, a paced replay)
 
     def blocks(self, stop: Event) -> Iterator[np.ndarray]:
-        """Yield 16 kHz mono float32 blocks until the input ends or ``stop`` is set."""
+        """Yield ``(frames, channels)`` float32 blocks until the input ends or ``stop`` is set."""
         ...
 
     def close(self) -> None: ...
+
+
+class Recording(Source, Protocol):
+    """A file or a pipe: it may know when it was recorded."""
+
+    @property
+    def recording_start(self) -> datetime | None: ...

@@ -11,15 +11,10 @@ from threading import Event
 import numpy as np
 import soundfile as sf
 
-from streamer.native_stderr import NativeStderr
+from streamer.errors import reason
 from streamer.sources import InputError, SourceError, SourceStats
+from streamer.sources.channel_choice import ChannelMode, describe_channels, streams_for
 from streamer.sources.raw import RawFormat
-from streamer.sources.resample import (
-    ChannelMode,
-    ChannelResampler,
-    channels_handed_on,
-    describe_channels,
-)
 
 # Beyond these a header is damaged (or the file is not audio): a rate of 1 Hz would make the
 # resampler turn a few kB into hours of audio.
@@ -83,20 +78,20 @@ FAST_CHUNK_S = 8.0
 
 
 class FileSource:
-    """Reads ``path`` in blocks, picks channels, resamples to ``sample_rate_hz``, optionally paces.
+    """Reads ``path`` in blocks at its own rate and channel count, optionally paced.
 
-    ``realtime`` sleeps so that audio comes out no faster than it would from a microphone, in
-    ``block_ms`` blocks; otherwise chunks of ``chunk_s`` come as fast as the pipeline takes
-    them. ``channels``: "mix" (the downmix, 1-D blocks), a 1-based channel number (that channel,
-    1-D) or "each" (2-D ``(frames, channels)`` blocks); ``channel_count`` is how many channels
-    the blocks carry. ``raw``: the file is headerless PCM in this format. ``start_time``: when
-    the recording began (``--start-time``), instead of the file's modification time.
+    Blocks are ``(frames, channels)`` float32 at ``rate_hz``; the engine applies the channel
+    choice and resamples. ``realtime`` sleeps so that audio comes out no faster than it would
+    from a microphone, in ``block_ms`` blocks; otherwise chunks of ``chunk_s`` come as fast as
+    the engine takes them. ``channels``: the channel choice, checked here against the file
+    ("mix", a 1-based channel number, or "each"); ``streams`` is how many streams it makes.
+    ``raw``: the file is headerless PCM in this format. ``start_time``: when the recording began
+    (``--start-time``), instead of the file's modification time.
     """
 
     def __init__(
         self,
         path: Path | str,
-        sample_rate_hz: int,
         block_ms: int,
         realtime: bool,
         chunk_s: float = FAST_CHUNK_S,
@@ -105,31 +100,24 @@ class FileSource:
         start_time: datetime | None = None,
     ) -> None:
         self.path = Path(path)
-        # Decoders (libmpg123 above all) print to fd 2 from open to close; keep it off stderr.
-        NativeStderr.acquire()
+        self._file = _open(self.path, raw)
         try:
-            self._file = _open(self.path, raw)
             _check_plausible(self.path, self._file)
-            self.channel_count = channels_handed_on(channels, self._file.channels, self.path.name)
+            self.streams = streams_for(channels, self._file.channels, self.path.name)
         except BaseException:
-            if hasattr(self, "_file"):
-                self._file.close()
-            NativeStderr.release()
+            self._file.close()
             raise
-        self._released = False
-        self.sample_rate_hz = sample_rate_hz
         self.realtime = realtime
         self.channel_mode = channels
         self.start_time = start_time
-        self.native_rate = self._file.samplerate
+        self.rate_hz = self._file.samplerate
         self.channels = self._file.channels
         block_s = block_ms / 1000 if realtime else chunk_s
-        self.block_frames = max(1, int(self.native_rate * block_s))
-        self.duration_s = self._file.frames / max(1, self.native_rate)
+        self.block_frames = max(1, int(self.rate_hz * block_s))
+        self.duration_s = self._file.frames / max(1, self.rate_hz)
         self.stats = SourceStats()
         kind = raw.describe() if raw else (
-            f"{self._file.format} {self._file.subtype}, {self.native_rate} Hz, "
-            f"{self.channels} ch"
+            f"{self._file.format} {self._file.subtype}, {self.rate_hz} Hz, {self.channels} ch"
         )
         chosen = describe_channels(channels, self.channels)
         self.description = (
@@ -147,26 +135,18 @@ class FileSource:
         return modified - timedelta(seconds=self.duration_s)
 
     def _chunks(self, stop: Event) -> Iterator[np.ndarray]:
-        shaper = ChannelResampler(
-            self.channel_mode, self.channels, self.native_rate, self.sample_rate_hz
-        )
         while not stop.is_set():
             try:
-                raw = self._file.read(self.block_frames, dtype="float32", always_2d=True)
+                block = self._file.read(self.block_frames, dtype="float32", always_2d=True)
             except (sf.LibsndfileError, RuntimeError, ValueError, TypeError) as exc:
-                reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc)
-                raise SourceError(f"error reading {self.path}: {reason}") from None
-            last = len(raw) < self.block_frames
-            yield shaper.process(raw, last=last)
-            if last:
+                raise SourceError(f"error reading {self.path}: {reason(exc)}") from None
+            yield block
+            if len(block) < self.block_frames:
                 return
 
     def blocks(self, stop: Event) -> Iterator[np.ndarray]:
         # A microphone hands a block over once its last sample is captured.
-        yield from pace(self._chunks(stop), self.realtime, self.sample_rate_hz, stop)
+        yield from pace(self._chunks(stop), self.realtime, self.rate_hz, stop)
 
     def close(self) -> None:
         self._file.close()
-        if not self._released:
-            self._released = True
-            NativeStderr.release()

@@ -16,9 +16,8 @@ rate, and yields blocks. What can go wrong in the real world, and what happens:
   handing over every sample it still had.
 
 PortAudio and ALSA print their own diagnostics straight onto file descriptor 2 (``Expression
-'...' failed in pa_linux_alsa.c``, ``ALSA lib pcm.c: ...``). While the microphone is in use those
-go to a scratch file instead, so the user sees ser-live's one-line messages only; set
-``SER_LIVE_NATIVE_STDERR=1`` to let them through when debugging a device.
+'...' failed in pa_linux_alsa.c``, ``ALSA lib pcm.c: ...``); ser-live's entry point keeps them off
+the terminal (:mod:`streamer.sources.native_stderr`), this module does not touch fd 2.
 """
 
 from __future__ import annotations
@@ -33,16 +32,10 @@ from typing import Any
 
 import numpy as np
 
-from streamer.native_stderr import NATIVE_STDERR_ENV, NativeStderr  # noqa: F401 (re-exported)
-from streamer.ringbuffer import RingBuffer
 from streamer.settings import AudioSettings
 from streamer.sources import InputError, SourceError, SourceStats
-from streamer.sources.resample import (
-    ChannelMode,
-    StreamResampler,
-    channels_handed_on,
-    describe_channels,
-)
+from streamer.sources.channel_choice import ChannelMode, describe_channels, streams_for
+from streamer.sources.ringbuffer import RingBuffer
 
 # Without a microphone ser-live still works on recordings: every "no input" message says so.
 REPLAY_HINT = "without a microphone, ser-live --input FILE replays a recording"
@@ -55,15 +48,14 @@ POLL_S = 0.05  # the consumer re-checks stop/stall this often when no audio arri
 
 def import_sounddevice() -> Any:
     """The sounddevice module; PortAudio initialises (and probes ALSA) on first import."""
-    with NativeStderr():
-        try:
-            import sounddevice
-        except OSError:  # sounddevice raises OSError when libportaudio is missing
-            raise SourceError(PORTAUDIO_HINT) from None
-        except ImportError:
-            raise SourceError(
-                "the sounddevice package is missing; reinstall ser-live (pip install -e .)"
-            ) from None
+    try:
+        import sounddevice
+    except OSError:  # sounddevice raises OSError when libportaudio is missing
+        raise SourceError(PORTAUDIO_HINT) from None
+    except ImportError:
+        raise SourceError(
+            "the sounddevice package is missing; reinstall ser-live (pip install -e .)"
+        ) from None
     return sounddevice
 
 
@@ -80,13 +72,12 @@ class InputDevice:
 def list_input_devices(sd: Any | None = None) -> list[InputDevice]:
     """Every device PortAudio can record from, with its index, channels and default rate."""
     sd = sd or import_sounddevice()
-    with NativeStderr():
-        try:
-            devices = sd.query_devices()
-            host_apis = sd.query_hostapis()
-            default_in = sd.default.device[0]
-        except sd.PortAudioError as exc:
-            raise SourceError(f"cannot query audio devices: {exc}") from None
+    try:
+        devices = sd.query_devices()
+        host_apis = sd.query_hostapis()
+        default_in = sd.default.device[0]
+    except sd.PortAudioError as exc:
+        raise SourceError(f"cannot query audio devices: {exc}") from None
     found = []
     for index, device in enumerate(devices):
         if device["max_input_channels"] > 0:
@@ -153,16 +144,15 @@ def choose_format(
     if mode == "mix":
         options: tuple[int, ...] = (1, min(2, device.channels))
     else:
-        channels_handed_on(mode, device.channels, what)  # raises when the device lacks it
+        streams_for(mode, device.channels, what)  # raises when the device lacks it
         options = (device.channels,) if mode == "each" else (int(mode), device.channels)
     last_error = ""
     for channels in dict.fromkeys(options):
         for rate in dict.fromkeys((wanted_hz, device.default_rate)):
             try:
-                with NativeStderr():
-                    sd.check_input_settings(
-                        device=device.index, channels=channels, samplerate=rate, dtype="float32"
-                    )
+                sd.check_input_settings(
+                    device=device.index, channels=channels, samplerate=rate, dtype="float32"
+                )
                 return rate, channels
             except (sd.PortAudioError, ValueError) as exc:
                 last_error = str(exc)
@@ -187,22 +177,20 @@ class MicSource:
     ) -> None:
         """``channels``: "mix" (today's single channel: the first), a 1-based channel number
         (1-D blocks of that channel) or "each" (2-D ``(frames, channels)`` blocks of every
-        channel the device has); ``channel_count`` is how many the blocks carry."""
+        channel the device has), at the device's rate (``rate_hz``)."""
         self._sd = import_sounddevice()
         self.channel_mode = channels
         self.audio = audio
-        self.sample_rate_hz = audio.sample_rate_hz
+        self.model_rate_hz = audio.sample_rate_hz
         self.stall_timeout_s = audio.stall_timeout_s
         self.stats = SourceStats()
         self._device_overflows = 0  # written by the callback only
         self._finished = threading.Event()
         self._stream: Any = None
-        NativeStderr.acquire()  # held until close(): PortAudio's thread may print at any time
-        self._holding_stderr = True
         try:
             self.device = resolve_device(device, self._sd)
             self._configure(
-                *choose_format(self._sd, self.device, self.sample_rate_hz, self.channel_mode)
+                *choose_format(self._sd, self.device, self.model_rate_hz, self.channel_mode)
             )
             # Opened now, so that the description printed and shown is what is really in use.
             self.start()
@@ -211,21 +199,23 @@ class MicSource:
             raise
 
     def _configure(self, rate: int, channels: int) -> None:
-        self.device_rate, self.channels = rate, channels
+        self.device_rate, self.device_channels = rate, channels
+        self.rate_hz = rate
         # A short PortAudio block hears speech end sooner; the consumer still wakes only once a
         # downstream block is complete.
         self.period_frames = max(1, rate * self.audio.mic_block_ms // 1000)
         self.block_frames = max(1, rate * self.audio.block_ms // 1000)
         capacity = max(2 * self.block_frames, int(self.audio.ring_buffer_s * rate))
         each = self.channel_mode == "each"
-        self.channel_count = channels if each else 1
+        self.channels = channels if each else 1  # what the blocks carry
+        self.streams = self.channels
         # The column the callback copies (None: all of them, for "each").
         mode = self.channel_mode
         self._column = None if each else (int(mode) - 1 if mode != "mix" else 0)
         self.ring = RingBuffer(
             capacity, wake_at=self.block_frames, channels=channels if each else 0
         )
-        resampled = "" if rate == self.sample_rate_hz else f" -> {self.sample_rate_hz} Hz"
+        resampled = "" if rate == self.model_rate_hz else f" -> {self.model_rate_hz} Hz"
         if mode == "mix":
             channel = "" if channels == 1 else f", channel 1 of {channels}"
         else:
@@ -258,20 +248,20 @@ class MicSource:
                 raise SourceError(f"cannot open {self.description}: {exc}") from None
         else:
             return
-        self._configure(self.device.default_rate, self.channels)
+        self._configure(self.device.default_rate, self.device_channels)
         self._finished.clear()
         try:
             self._open()
         except (self._sd.PortAudioError, ValueError) as exc:
             raise SourceError(
-                f"cannot open {self.description}: {exc} (at {self.sample_rate_hz} Hz: "
+                f"cannot open {self.description}: {exc} (at {self.model_rate_hz} Hz: "
                 f"{first_error})"
             ) from None
 
     def _open(self) -> None:
         stream = self._sd.InputStream(
             device=self.device.index,
-            channels=self.channels,
+            channels=self.device_channels,
             samplerate=self.device_rate,
             dtype="float32",
             blocksize=self.period_frames,
@@ -287,22 +277,18 @@ class MicSource:
         self._stream = stream
 
     def blocks(self, stop: Event) -> Iterator[np.ndarray]:
-        """16 kHz mono blocks as they complete - whole multiples of ``block_ms``, all that is
-        waiting - until ``stop``; raises ``SourceError`` when the device goes away, after
-        yielding everything it delivered."""
+        """Blocks at the device's rate as they complete - whole multiples of ``block_ms``, all
+        that is waiting - until ``stop``; raises ``SourceError`` when the device goes away,
+        after yielding everything it delivered."""
         self.start()
         each = self._column is None
-        resampler = StreamResampler(self.device_rate, self.sample_rate_hz, self.channel_count)
         scratch = np.empty(
-            (self.ring.capacity, self.channel_count) if each else self.ring.capacity, np.float32
+            (self.ring.capacity, self.channels) if each else self.ring.capacity, np.float32
         )
 
         def take(n: int) -> np.ndarray:
-            block = self.ring.read(n, out=scratch)
-            # The resampler returns a fresh array; without it, hand out a copy because
-            # ``scratch`` is reused on the next pass.
-            out = resampler.process(block)
-            return out if out is not block else block.copy()
+            # A copy: ``scratch`` is reused on the next pass.
+            return self.ring.read(n, out=scratch).copy()
 
         last_audio = time.monotonic()
         while not stop.is_set():
@@ -350,6 +336,3 @@ class MicSource:
             self._stream = None
         if hasattr(self, "ring"):
             self._sync_stats()
-        if self._holding_stderr:
-            self._holding_stderr = False
-            NativeStderr.release()

@@ -32,16 +32,11 @@ from typing import Any
 import numpy as np
 import soundfile as sf
 
-from streamer.native_stderr import NativeStderr
+from streamer.errors import reason
 from streamer.sources import InputError, SourceError, SourceStats
+from streamer.sources.channel_choice import ChannelMode, describe_channels, streams_for
 from streamer.sources.file import FAST_CHUNK_S, _check_plausible, open_reason, pace
 from streamer.sources.raw import RawFormat
-from streamer.sources.resample import (
-    ChannelMode,
-    ChannelResampler,
-    channels_handed_on,
-    describe_channels,
-)
 
 POLL_S = 0.1  # threads and the consumer re-check for a stop or a close this often
 PEEK_BYTES = 12  # enough to tell the container by its magic bytes
@@ -69,9 +64,9 @@ def _read_some(fd: int, n: int, give_up: Callable[[], bool]) -> bytes | None:
 
 
 class StdinSource:
-    """Audio from a pipe (``fd``, stdin by default), shaped as :class:`FileSource` shapes it.
+    """Audio from a pipe (``fd``, stdin by default), in blocks as :class:`FileSource` gives them.
 
-    ``channels``/``channel_count``/``raw``/``realtime`` as for a file. The stream has no
+    ``channels``/``streams``/``raw``/``realtime`` as for a file. The stream has no
     modification time: ``recording_start`` is ``start_time`` (``--start-time``) or None, and
     rows then carry the machine's clock. ``stop``: the run's stop event, so that a Ctrl-C while
     waiting for the first bytes of the pipe ends the run (it then yields nothing).
@@ -79,7 +74,6 @@ class StdinSource:
 
     def __init__(
         self,
-        sample_rate_hz: int,
         block_ms: int,
         realtime: bool = False,
         channels: ChannelMode = "mix",
@@ -90,16 +84,15 @@ class StdinSource:
         chunk_s: float = FAST_CHUNK_S,
     ) -> None:
         self.fd = sys.stdin.fileno() if fd is None else fd
-        self.sample_rate_hz = sample_rate_hz
         self.block_ms = block_ms
         self.realtime = realtime
         self.channel_mode = channels
         self.start_time = start_time
         self.chunk_s = chunk_s
         self.stats = SourceStats()
-        self.channel_count = 1
+        self.streams = 1
         self.channels = 1
-        self.native_rate = sample_rate_hz
+        self.rate_hz = 0  # known once the stream's header is read
         self.duration_s = None
         self._stop = stop or Event()
         self._closing = Event()
@@ -109,8 +102,6 @@ class StdinSource:
         self._threads: list[threading.Thread] = []
         self._proxy: tuple[int, int] | None = None
         self._stopped_early = False
-        NativeStderr.acquire()
-        self._released = False
         try:
             self._open(raw)
         except BaseException:
@@ -169,10 +160,10 @@ class StdinSource:
                 raise exc
             raise InputError(f"cannot read {NAME} as audio ({open_reason(exc)})")
         file = self._file = outcome[0]
-        self.native_rate, self.channels = file.samplerate, file.channels
-        self.channel_count = channels_handed_on(self.channel_mode, self.channels, NAME)
+        self.rate_hz, self.channels = file.samplerate, file.channels
+        self.streams = streams_for(self.channel_mode, self.channels, NAME)
         kind = raw.describe() if raw else (
-            f"{file.format} {file.subtype}, {self.native_rate} Hz, {self.channels} ch"
+            f"{file.format} {file.subtype}, {self.rate_hz} Hz, {self.channels} ch"
         )
         chosen = describe_channels(self.channel_mode, self.channels)
         self.description = f"{NAME} ({kind}, {how}{', ' + chosen if chosen else ''})"
@@ -261,8 +252,7 @@ class StdinSource:
                 if len(block) < frames:
                     break
         except (sf.LibsndfileError, RuntimeError, ValueError, TypeError) as exc:
-            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            self._put(SourceError(f"error reading {NAME}: {reason}"))
+            self._put(SourceError(f"error reading {NAME}: {reason(exc)}"))
         self._put(None)  # the end
 
     def _put(self, item: Any) -> None:
@@ -283,7 +273,7 @@ class StdinSource:
     def _native_blocks(self, stop: Event) -> Iterator[tuple[np.ndarray, bool]]:
         """(block, last) as decoded; consecutive waiting blocks are joined (up to ``chunk_s``)
         unless paced, so a fast pipe gives big chunks and a live one small ones."""
-        limit = max(1, int(self.chunk_s * self.native_rate))
+        limit = max(1, int(self.chunk_s * self.rate_hz))
         while not stop.is_set():
             try:
                 item = self._queue.get(timeout=POLL_S)
@@ -315,14 +305,11 @@ class StdinSource:
     def _chunks(self, stop: Event) -> Iterator[np.ndarray]:
         if self._stopped_early:
             return
-        shaper = ChannelResampler(
-            self.channel_mode, self.channels, self.native_rate, self.sample_rate_hz
-        )
-        for block, last in self._native_blocks(stop):
-            yield shaper.process(block, last=last)
+        for block, _last in self._native_blocks(stop):
+            yield block
 
     def blocks(self, stop: Event) -> Iterator[np.ndarray]:
-        yield from pace(self._chunks(stop), self.realtime, self.sample_rate_hz, stop)
+        yield from pace(self._chunks(stop), self.realtime, max(1, self.rate_hz), stop)
 
     def close(self) -> None:
         """Stop the threads (within a poll), then release the pipe, the file and stderr."""
@@ -341,7 +328,4 @@ class StdinSource:
             with contextlib.suppress(OSError):
                 self._spool.close()
             self._spool = None
-        if not self._released:
-            self._released = True
-            NativeStderr.release()
 

@@ -16,7 +16,7 @@ import pytest
 import soundfile as sf
 from synth import SR, speech_and_silence
 
-from streamer.classifier import Classifier
+from streamer.model.classifier import Classifier
 from streamer.settings import PROJECT_ROOT
 from training import cli
 
@@ -156,7 +156,7 @@ def test_smoke_run_writes_under_out_and_leaves_the_shipped_model_alone(
     assert f"--output {output}" in card and "--smoke" in card
 
     # The smoke model is a working ser-live model: replay a file with it.
-    from streamer.cli import main as ser_live
+    from streamer.live.cli import main as ser_live
 
     audio, truth = speech_and_silence([("silence", 0.5), ("speech", 1.2), ("silence", 0.8)])
     wav, timeline = tmp_path / "call.wav", tmp_path / "call.csv"

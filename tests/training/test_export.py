@@ -11,7 +11,7 @@ import pytest
 from tools import require_module
 
 from streamer import features
-from streamer.classifier import Classifier, ModelError
+from streamer.model.classifier import Classifier, ModelError
 from training import evaluate, export
 from training.dataset import TrainData
 from training.models_sklearn import SklearnTrainer

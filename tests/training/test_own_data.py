@@ -17,7 +17,7 @@ import soundfile as sf
 from own_corpus import SPEAKERS, STYLES, make_corpus, write_clip, write_manifest
 from tools import require_tool
 
-from streamer.classifier import Classifier
+from streamer.model.classifier import Classifier
 from training import cli
 from training.corpora import read_corpus
 from training.run import smoke_subset
@@ -70,7 +70,7 @@ def test_an_unknown_corpus_trains_evaluates_exports_and_runs_live(calls, tmp_pat
     assert "--manifest" in card and "--labels satisfied neutral frustrated" in card
 
     # ser-live runs it on a new recording of a known voice, and logs its own labels.
-    from streamer.cli import main as ser_live
+    from streamer.live.cli import main as ser_live
 
     call, timeline = tmp_path / "call.wav", tmp_path / "call.csv"
     write_clip(call, "I still have not heard back from anyone about this.", "cat", "frustrated")

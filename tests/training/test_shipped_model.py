@@ -14,7 +14,7 @@ import pytest
 import soxr
 from tools import require_tool
 
-from streamer.classifier import Classifier
+from streamer.model.classifier import Classifier
 from streamer.settings import PROJECT_ROOT, load_settings
 from training import audio, corpora, robustness
 
@@ -86,7 +86,7 @@ def test_no_confident_emotion_for_noise_hum_tones_chords_or_clicks(settings) -> 
 
 def test_labels_hold_when_the_input_is_6_db_quieter(settings) -> None:
     require_tool("espeak-ng")
-    from streamer.sample import LINES, speak
+    from streamer.live.demo import LINES, speak
 
     lines = []
     for line in LINES:

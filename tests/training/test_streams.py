@@ -7,7 +7,7 @@ from onnx_factory import write_linear_model
 from synth import vowel
 
 from streamer import features
-from streamer.classifier import Classifier
+from streamer.model.classifier import Classifier
 from training import feature_sets, streams
 
 

@@ -1,0 +1,236 @@
+"""ser-live: watch emotion in speech from a microphone or a file, and log it."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+from pathlib import Path
+
+# Only the standard library at import time: numpy, onnxruntime and the rest load inside main(),
+# after the Ctrl-C handler is in place, so an early Ctrl-C never shows an import traceback.
+from streamer.cli_common import (
+    EXIT_FAILURE,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    CommandParser,
+    add_channel_flags,
+    exit_now,
+    report,
+    say,
+    stop_on_signals,
+)
+from streamer.errors import OutputError, SerError
+from streamer.live.options import (
+    JSONL_STDOUT,
+    RAW_FORMAT_NAMES,
+    check_duration,
+    check_input_flags,
+    parse_start_time,
+    reading_stdin,
+)
+from streamer.sinks.output_paths import check_outputs
+
+PROG = "ser-live"
+
+
+def _input_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--input",
+        type=Path,
+        metavar="PATH",
+        help="replay this audio file instead of the microphone; '-' reads a recording piped into "
+        "stdin (WAV, OGG streamed; FLAC, MP3 read to the end first; raw PCM with --raw-rate)",
+    )
+    parser.add_argument(
+        "--start-time",
+        type=parse_start_time,
+        metavar="ISO",
+        help="when the recording began (ISO 8601, e.g. 2026-11-29T14:05:00+01:00; without a zone: "
+        "local time); rows carry it plus stream time as wall_time (default: a file's modification "
+        "time less its duration when replayed fast, the clock otherwise and for stdin)",
+    )
+    raw = parser.add_argument_group(
+        "raw PCM input (--raw-rate makes --input FILE or - headerless PCM)"
+    )
+    raw.add_argument("--raw-rate", type=int, metavar="HZ", help="sample rate of the raw PCM, Hz")
+    raw.add_argument(
+        "--raw-format",
+        choices=tuple(RAW_FORMAT_NAMES),
+        help="sample format of the raw PCM (default with --raw-rate: s16le)",
+    )
+    raw.add_argument(
+        "--raw-channels",
+        type=int,
+        metavar="N",
+        help="interleaved channels of the raw PCM (default with --raw-rate: 1)",
+    )
+    add_channel_flags(parser)
+    parser.add_argument("--device", help="input device: index or part of its name")
+    parser.add_argument("--list-devices", action="store_true", help="list input devices and exit")
+    pace = parser.add_mutually_exclusive_group()
+    pace.add_argument("--realtime", action="store_true", help="replay files at real-time pace")
+    pace.add_argument("--fast", action="store_true", help="replay files as fast as possible")
+    parser.add_argument(
+        "--duration", type=float, metavar="SECONDS", help="stop after this much wall-clock time"
+    )
+
+
+def _output_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--csv", type=Path, help="log one row per utterance to this CSV file")
+    parser.add_argument(
+        "--jsonl",
+        type=Path,
+        help='log one JSON object per result (the CSV\'s fields and "final") here; "-" writes '
+        "them to stdout and nothing else (no live view, no lines)",
+    )
+    parser.add_argument(
+        "--screenshot",
+        type=Path,
+        metavar="SVG",
+        help="at the end, save the live view's last frame as an SVG picture "
+        "(terminal width, or $COLUMNS, or 100 columns when not on a terminal)",
+    )
+    parser.add_argument(
+        "--no-ui", action="store_true", help="no live view; print a line per utterance"
+    )
+
+
+def _model_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", type=Path, help="ONNX model (default: model.path in the config)")
+    parser.add_argument(
+        "--config", type=Path, help="a config file layered over the shipped defaults"
+    )
+    tuning = parser.add_argument_group("segmenting (override config.toml)")
+    tuning.add_argument(
+        "--vad-aggressiveness",
+        type=int,
+        choices=(0, 1, 2, 3),
+        help="webrtcvad mode, 0 (lenient) .. 3 (strict) (default: vad.aggressiveness)",
+    )
+    tuning.add_argument(
+        "--hangover-ms", type=int, metavar="MS", help="silence that closes an utterance, ms"
+    )
+    tuning.add_argument(
+        "--pre-roll-ms", type=int, metavar="MS", help="audio kept before speech starts, ms"
+    )
+    tuning.add_argument(
+        "--min-utterance-s", type=float, metavar="S", help="shorter speech is dropped, seconds"
+    )
+    tuning.add_argument(
+        "--max-utterance-s", type=float, metavar="S", help="longer speech is cut, seconds"
+    )
+    tuning.add_argument(
+        "--partial-every-s",
+        type=float,
+        metavar="SECONDS",
+        help="during speech, a provisional result this often for the live view and JSON lines "
+        "(0 = off; default: segmenter.partial_every_s)",
+    )
+    tuning.add_argument(
+        "--drop-pending",
+        action="store_true",
+        help="on stop, drop the utterance in progress instead of classifying it",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = CommandParser(
+        prog=PROG,
+        description="Real-time speech emotion monitor: listens (or replays a file), cuts speech "
+        "into utterances and shows each one's emotion on a rolling timeline.",
+    )
+    _input_flags(parser)
+    _output_flags(parser)
+    _model_flags(parser)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.list_devices:
+        return _list_devices()
+    try:
+        input_file = None if reading_stdin(args) else args.input
+        jsonl = None if str(args.jsonl) == JSONL_STDOUT else args.jsonl
+        check_outputs(input_file, {"--csv": args.csv, "--jsonl": jsonl}, args.screenshot)
+    except OutputError as exc:
+        return report(PROG, exc)
+    stop = threading.Event()
+    try:
+        # From here on the first Ctrl-C (or SIGTERM/SIGHUP) is a stop request, even while the
+        # libraries and the model load; a second one leaves at once.
+        with stop_on_signals(stop), _quiet_native_stderr():
+            return _run(args, stop)
+    except KeyboardInterrupt:
+        say(f"{PROG}: interrupted")
+        return EXIT_INTERRUPTED
+
+
+def _quiet_native_stderr():  # noqa: ANN202 (a context manager)
+    """PortAudio, ALSA and libmpg123 print on fd 2; the command keeps that off the terminal."""
+    from streamer.sources.native_stderr import NativeStderr
+
+    return NativeStderr()
+
+
+def print_devices() -> None:
+    from streamer.sources.mic import REPLAY_HINT, list_input_devices
+
+    devices = list_input_devices()
+    if not devices:
+        print(
+            "no audio input devices found (is a microphone connected, the audio server running?)"
+            f"; {REPLAY_HINT}"
+        )
+        return
+    print(f"{'idx':>4}  {'name':<40} {'ch':>3} {'rate':>7}  host api")
+    for d in devices:
+        mark = "*" if d.is_default else " "
+        print(
+            f"{d.index:>3}{mark}  {d.name[:40]:<40} {d.channels:>3} {d.default_rate:>7}"
+            f"  {d.host_api}"
+        )
+    print("* = default input")
+
+
+def _list_devices() -> int:
+    from streamer.sinks.console_lines import silence_closed_stream
+
+    try:
+        with _quiet_native_stderr():
+            print_devices()
+    except SerError as exc:
+        return report(PROG, exc)
+    except BrokenPipeError:  # `ser-live --list-devices | head -1`
+        silence_closed_stream(sys.stdout)
+    return EXIT_OK
+
+
+def _run(args: argparse.Namespace, stop: threading.Event) -> int:
+    from streamer.engine.run import InputLost, LogLost
+    from streamer.live.session import execute
+
+    try:
+        check_duration(args.duration)
+        check_input_flags(args)
+        summary = execute(args, stop, interactive=sys.stdout.isatty())
+    except (InputLost, LogLost) as exc:  # rows so far are on disk; what was done, then what failed
+        say(exc.summary.describe())
+        return report(PROG, exc)
+    except SerError as exc:
+        return report(PROG, exc)
+    except OSError as exc:
+        say(f"{PROG}: error: {exc}")
+        return EXIT_FAILURE
+    say(summary.describe())
+    return EXIT_OK
+
+
+def entry() -> None:
+    """The ``ser-live`` command."""
+    exit_now(main)
+
+
+if __name__ == "__main__":
+    entry()

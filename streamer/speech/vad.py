@@ -1,0 +1,63 @@
+"""Speech/non-speech decisions per frame with webrtcvad."""
+
+from __future__ import annotations
+
+import numpy as np
+import webrtcvad
+
+from streamer.speech.gain import GainSettings, VadGain
+
+
+def to_pcm16(samples: np.ndarray) -> np.ndarray:
+    """float32 in [-1, 1] -> int16, clipping instead of wrapping around."""
+    return np.clip(np.rint(samples * 32768.0), -32768, 32767).astype(np.int16)
+
+
+class FrameVad:
+    """Classifies consecutive frames of ``frame_ms`` at ``sample_rate_hz`` as speech or not."""
+
+    def __init__(
+        self,
+        sample_rate_hz: int,
+        frame_ms: int,
+        aggressiveness: int,
+        gain: GainSettings | None = None,
+    ) -> None:
+        if frame_ms not in (10, 20, 30):
+            raise ValueError("webrtcvad frames are 10, 20 or 30 ms")
+        self.sample_rate_hz = sample_rate_hz
+        self.frame_len = sample_rate_hz * frame_ms // 1000
+        self.aggressiveness = aggressiveness
+        # Gain staging (see streamer/gain.py) makes the decisions independent of input level.
+        self.gain = VadGain(gain, frame_ms / 1000) if gain is not None else None
+        self._vad = webrtcvad.Vad(aggressiveness)
+
+    def decide(self, frames: np.ndarray) -> np.ndarray:
+        """``frames``: (n, frame_len) float32 -> (n,) bool, one webrtcvad call per frame."""
+        n = len(frames)
+        staged = self.gain.apply(frames) if self.gain is not None else frames
+        # One conversion for the whole chunk; frames are then zero-copy slices of it.
+        data = memoryview(to_pcm16(staged).tobytes())
+        step = 2 * self.frame_len
+        is_speech, rate = self._vad.is_speech, self.sample_rate_hz
+        return np.fromiter(
+            (is_speech(data[i : i + step], rate) for i in range(0, n * step, step)),
+            dtype=bool,
+            count=n,
+        )
+
+    def reset(self) -> None:
+        if self.gain is not None:
+            self.gain.reset()
+        # webrtcvad keeps adaptive noise estimates; a fresh instance forgets them.
+        self._vad = webrtcvad.Vad(self.aggressiveness)
+
+
+def vad_from_settings(sample_rate_hz: int, settings) -> FrameVad:
+    """The VAD ser-live, training and the benchmarks run, built from ``[vad]`` settings."""
+    gain = None
+    if settings.gain_staging:
+        gain = GainSettings(
+            settings.gain_target_dbfs, settings.gain_floor_dbfs, settings.gain_release_db_per_s
+        )
+    return FrameVad(sample_rate_hz, settings.frame_ms, settings.aggressiveness, gain)
