@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 from synth import speech_and_silence, vowel
@@ -79,3 +83,12 @@ def test_silence_is_the_floor_and_input_is_not_modified() -> None:
     before = audio.copy()
     whisper_mel.log_mel_spectrogram(audio)
     np.testing.assert_array_equal(audio, before)
+
+
+def test_runtime_module_needs_neither_torch_nor_librosa() -> None:
+    code = ("import sys, streamer.features.whisper_mel as m\n"
+            "m.log_mel_spectrogram(m.np.ones(800))\n"
+            "sys.exit(', '.join({'torch', 'librosa', 'onnx', 'training'} & set(sys.modules)) or 0)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=Path(__file__).parents[3], check=False)
+    assert done.returncode == 0, done.stderr
