@@ -117,14 +117,16 @@ def _fidelity(args: argparse.Namespace, files: list[Path], report: dict) -> None
                         ("clips", [checks.read_clip(p) for p in args.clips])):
         if not clips:
             continue
-        cosines, worst = checks.pooled_cosines(files[0], files[1], clips)
-        per_output = np.array(cosines)
-        report[f"int8_cosine_{name}"] = {"min": per_output.min(0).tolist(),
-                                         "mean": per_output.mean(0).tolist(),
-                                         "max_abs_diff": worst, "n": len(clips)}
-        _say(f"int8 vs fp32 on {len(clips)} {name}: pooled cosine min "
-             f"{per_output.min():.5f}, mean {per_output.mean():.5f}; "
-             f"max abs diff {max(worst):.3g}")
+        fidelity = checks.int8_fidelity(files[0], files[1], clips)
+        per_output = np.array(fidelity.cosines)
+        report[f"int8_vs_fp32_{name}"] = {
+            "n": len(clips), "pooled_cosine_min": per_output.min(0).tolist(),
+            "pooled_cosine_mean": per_output.mean(0).tolist(),
+            "max_abs_diff": fidelity.max_abs, "relative_rms": fidelity.relative_rms,
+        }
+        _say(f"int8 vs fp32 on {len(clips)} {name}: pooled cosine min {per_output.min():.5f}, "
+             f"mean {per_output.mean():.5f}; relative RMS error "
+             f"{max(fidelity.relative_rms):.3f}; max abs diff {max(fidelity.max_abs):.3g}")
 
 
 def _sizes_and_times(args: argparse.Namespace, files: list[Path], report: dict) -> None:

@@ -2,7 +2,8 @@
 
 - ``ctranslate2_parity``: our torch rebuild of the full encoder against ctranslate2 itself (the
   reference; training-side only) on 30-s padded input, which is what ctranslate2 accepts;
-- ``pooled_cosines``: int8 against fp32 as the classifier will see them, utterance means;
+- ``int8_fidelity``: int8 against fp32, frame by frame and as utterance means (what a pooled
+  classifier sees);
 - ``timings``: ms per utterance on one thread, the mel separate from the encoder.
 """
 
@@ -52,21 +53,31 @@ def _cosine(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.dot(a, b) / (np.linalg.norm(a) * np.linalg.norm(b) + 1e-12))
 
 
-def pooled_cosines(
-    fp32: Path, int8: Path, clips: Sequence[np.ndarray]
-) -> tuple[list[list[float]], list[float]]:
-    """Per clip and output, the cosine similarity of the time-mean of int8 and fp32 outputs;
-    and per output the max abs difference over all clips."""
+@dataclass(frozen=True)
+class Fidelity:
+    cosines: list[list[float]]  # per clip, per output: cosine of the time-means, int8 vs fp32
+    max_abs: list[float]  # per output, over all clips
+    relative_rms: list[float]  # per output: RMS(int8 - fp32) / RMS(fp32), over all clips
+
+
+def int8_fidelity(fp32: Path, int8: Path, clips: Sequence[np.ndarray]) -> Fidelity:
+    """How far the int8 file's outputs are from the fp32 file's on ``clips`` (16 kHz audio)."""
     reference, quantised = export.session(fp32), export.session(int8)
-    cosines, worst = [], None
+    cosines, worst, error, energy = [], None, None, None
     for audio in clips:
         mel = whisper_mel.log_mel_spectrogram(audio)[None]
-        a = reference.run(None, {"mel": mel})
-        b = quantised.run(None, {"mel": mel})
-        cosines.append([_cosine(x[0].mean(0), y[0].mean(0)) for x, y in zip(a, b, strict=True)])
-        diffs = [float(np.max(np.abs(x - y))) for x, y in zip(a, b, strict=True)]
-        worst = diffs if worst is None else [max(p, q) for p, q in zip(worst, diffs, strict=True)]
-    return cosines, worst or []
+        pairs = list(zip(reference.run(None, {"mel": mel}), quantised.run(None, {"mel": mel}),
+                         strict=True))
+        cosines.append([_cosine(x[0].mean(0), y[0].mean(0)) for x, y in pairs])
+        diffs = np.array([np.max(np.abs(x - y)) for x, y in pairs], dtype=np.float64)
+        squares = np.array([np.sum(np.square(x - y, dtype=np.float64)) for x, y in pairs])
+        power = np.array([np.sum(np.square(x, dtype=np.float64)) for x, _ in pairs])
+        worst = diffs if worst is None else np.maximum(worst, diffs)
+        error = squares if error is None else error + squares
+        energy = power if energy is None else energy + power
+    if worst is None:
+        return Fidelity([], [], [])
+    return Fidelity(cosines, worst.tolist(), np.sqrt(error / np.maximum(energy, 1e-30)).tolist())
 
 
 @dataclass(frozen=True)

@@ -48,5 +48,5 @@ def test_whole_flow_on_the_tiny_model(
     assert figures["ct2_vs_torch_max_abs"] == 1e-4
     assert set(figures["onnx_vs_torch_max_abs"]) == {"35", "200", "400", "3000"}
     assert set(figures["files"]) == {"tiny-b2.onnx", "tiny-b2.int8.onnx"}
-    assert figures["int8_cosine_generated"]["n"] == 5
+    assert figures["int8_vs_fp32_generated"]["n"] == 5
     assert "keeping 2, final norm yes" in capsys.readouterr().out

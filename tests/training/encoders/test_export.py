@@ -80,8 +80,9 @@ def test_int8_quantiser_runs_and_keeps_metadata(
     ops = {node.op_type for node in onnx.load(str(int8)).graph.node}
     assert "MatMulInteger" in ops and "Conv" in ops and "ConvInteger" not in ops  # see export
     clips = [speech_like(0.5, seed=1), speech_like(1.3, seed=2)]
-    cosines, worst = checks.pooled_cosines(path, int8, clips)
-    assert len(cosines) == 2 and len(worst) == 1
-    assert all(np.isfinite(c[0]) and -1.0 <= c[0] <= 1.0 + 1e-6 for c in cosines)
+    fidelity = checks.int8_fidelity(path, int8, clips)
+    assert len(fidelity.cosines) == 2 and len(fidelity.max_abs) == 1
+    assert all(np.isfinite(c[0]) and -1.0 <= c[0] <= 1.0 + 1e-6 for c in fidelity.cosines)
+    assert 0 < fidelity.relative_rms[0] < 0.5
     timing = checks.timings(int8, seconds=0.5, repeats=2)
     assert timing.mel_ms > 0 and timing.encoder_ms > 0
