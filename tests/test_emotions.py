@@ -17,7 +17,7 @@ from streamer.emotions import (
 
 
 def test_every_label_of_the_common_vocabulary_has_a_colour_and_a_place():
-    from training.corpora import LABELS as COMMON
+    from training.data.corpora import LABELS as COMMON
 
     for label in COMMON:
         assert label in COLOURS and label in CIRCUMPLEX

@@ -21,13 +21,13 @@ from streamer.cli_common import PrintVersion
 from streamer.package import packaged_defaults
 from streamer.settings import PROJECT_ROOT, ConfigError, Settings, load_settings
 from streamer.sinks.output_paths import OutputError, check_writable_path
-from training.corpora import PARSERS
-from training.feature_sets import DEFAULT_FEATURE_SET, FEATURE_SETS
-from training.model_types import DEFAULT_MODEL_TYPE, MODEL_TYPES, help_text
+from training.data.corpora import CORPORA
+from training.data.feature_sets import DEFAULT_FEATURE_SET, FEATURE_SETS
+from training.models.registry import DEFAULT_MODEL_TYPE, MODEL_TYPES, help_text
 
 if TYPE_CHECKING:
-    from training.labels import LabelPlan
-    from training.manifest import Source
+    from training.data.labels import LabelPlan
+    from training.data.manifest import Source
 
 SMOKE_OUTPUT = Path("out") / "smoke" / "ser-smoke.onnx"  # relative to the working directory
 # Module a training import needs -> (what it is, the extra that installs it)
@@ -61,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", type=Path, help="TOML file layered over config.toml")
     p.add_argument("--data-dir", type=Path, help="corpora root (default: data.dir / SER_DATA_DIR)")
     p.add_argument(
-        "--corpora", nargs="+", metavar="NAME", help=f"corpora to train on ({', '.join(PARSERS)})"
+        "--corpora", nargs="+", metavar="NAME", help=f"corpora to train on ({', '.join(CORPORA)})"
     )
     p.add_argument(
         "--manifest",
@@ -231,7 +231,7 @@ def _warn(message: str) -> None:
 
 def read_own_data(args: argparse.Namespace, plan: LabelPlan) -> list[Source]:
     """Every --manifest and --folder as clips; one line each on what was read and left out."""
-    from training.manifest import read_folder, read_manifest
+    from training.data.manifest import read_folder, read_manifest
 
     sources = [read_manifest(m, plan, args.on_unreadable) for m in args.manifest or ()]
     sources += [
@@ -283,15 +283,15 @@ def main(argv: list[str] | None = None) -> int:
     data_dir = settings.data.dir
     if t.corpora and not data_dir.is_dir():
         return _fail(f"data folder not found: {data_dir} (set --data-dir or SER_DATA_DIR)")
-    unknown = [c for c in t.corpora if c not in PARSERS]
+    unknown = [c for c in t.corpora if c not in CORPORA]
     if unknown:
-        return _fail(f"unknown corpus {unknown[0]!r} (known: {', '.join(PARSERS)})")
+        return _fail(f"unknown corpus {unknown[0]!r} (known: {', '.join(CORPORA)})")
     if args.augment < 0 or args.workers < 1:
         return _fail("--augment must be >= 0 and --workers >= 1")
     if args.folder and not args.speaker_regex:
         return _fail("--folder needs --speaker-regex (one capture group: the speaker)")
-    from training.labels import LabelError, parse_plan
-    from training.manifest import ManifestError
+    from training.data.labels import LabelError, parse_plan
+    from training.data.manifest import ManifestError
 
     try:
         plan = parse_plan(args.labels, args.map)
@@ -302,10 +302,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         from threadpoolctl import threadpool_limits
 
-        from training import card
-        from training.audio import Preparation
-        from training.corpora import CorpusError
-        from training.evaluate import EvaluationError
+        from training.data.audio import Preparation
+        from training.data.corpora import CorpusError
+        from training.evaluation import card
+        from training.evaluation.metrics import EvaluationError
         from training.run import RunConfig, run
     except ImportError as exc:
         return _fail(missing_extra_message(exc))

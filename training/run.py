@@ -13,12 +13,23 @@ import numpy as np
 
 from streamer import features
 from streamer.model.normaliser import NormaliserParams
-from training import corpora, dataset, evaluate, export, feature_sets, robustness, streams
-from training.corpora import Clip
-from training.labels import LabelPlan, check_present
-from training.manifest import Source
-from training.model_types import DEFAULT_MODEL_TYPE, MODEL_TYPES, make_trainer
-from training.trainer import CrossCorpus, Fitted, Trainer, cross_corpus, cross_validate, fit_all
+from training.data import corpora, dataset, feature_sets
+from training.data.corpora import Clip
+from training.data.labels import LabelPlan, check_present
+from training.data.manifest import Source
+from training.evaluation import metrics as evaluate
+from training.evaluation import robustness
+from training.export import onnx_model as export
+from training.models import streams
+from training.models.registry import DEFAULT_MODEL_TYPE, MODEL_TYPES, make_trainer
+from training.models.trainer import (
+    CrossCorpus,
+    Fitted,
+    Trainer,
+    cross_corpus,
+    cross_validate,
+    fit_all,
+)
 
 __all__ = ["MODEL_TYPES", "RunConfig", "RunReport", "run"]
 
@@ -46,7 +57,7 @@ class RunConfig:
     model_type: str = DEFAULT_MODEL_TYPE
     feature_set: str = feature_sets.DEFAULT_FEATURE_SET
     prep: Any = (
-        None  # training.audio.Preparation: the [vad]/[segmenter] settings clips are cut with
+        None  # training.data.audio.Preparation: the [vad]/[segmenter] settings clips are cut with
     )
     normalise: str = "stream"  # "stream": per-corpus / per-call statistics; "global": training's
     n_aug: int = 2
@@ -195,7 +206,7 @@ def measure_inference(path: Path, input_kind: str, repeats: int = 30) -> dict[st
 def _recipe(cfg: RunConfig, clips: list[Clip], input_kind: str) -> streams.StreamRecipe | None:
     if input_kind != "vector" or cfg.normalise != "stream":
         return None
-    from training import audio
+    from training.data import audio
 
     rng = np.random.default_rng(cfg.seed)
     n = min(len(clips), 12 if cfg.smoke else LEVEL_CLIPS)
@@ -254,7 +265,7 @@ def choose_uncertain_below(
 def run(cfg: RunConfig, log: Callable[[str], None] = print) -> RunReport:
     start = time.perf_counter()
     if cfg.prep is None:
-        from training.audio import default_preparation
+        from training.data.audio import default_preparation
 
         cfg.prep = default_preparation()
     trainer = make_trainer(cfg.model_type, cfg.seed, cfg.smoke, cfg.threads)
@@ -364,7 +375,7 @@ def run(cfg: RunConfig, log: Callable[[str], None] = print) -> RunReport:
     )
     gate = None
     if recipe is not None:
-        from training.gate import fit_gate
+        from training.models.gate_fit import fit_gate
 
         gate = fit_gate(ds.vectors)
     main_ua = corpus_ua.get("ravdess", cv.mean_ua)
@@ -521,7 +532,7 @@ def _cross_corpus(
 
 def _loco_metadata(cfg: RunConfig, loco: LocoModel) -> dict[str, str]:
     """Metadata that makes a leave-one-corpus-out model run in ser-live like the shipped one."""
-    from training.gate import fit_gate
+    from training.models.gate_fit import fit_gate
 
     meta = export.metadata(loco.ds.labels, "vector", 0.0, 0.0)
     if loco.params is not None:
@@ -544,7 +555,7 @@ def _gain_flips(
     it never heard, replayed through the live pipeline at other gains."""
     import tempfile
 
-    from training import audio
+    from training.data import audio
 
     first = loco_models[0]
     test_clips = per_corpus.get(first.test) or _read(cfg, first.test)

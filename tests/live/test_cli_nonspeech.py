@@ -8,7 +8,7 @@ import pytest
 import soundfile as sf
 
 from streamer.live.cli import main
-from training import nonspeech
+from training.data import nonspeech
 
 
 @pytest.mark.parametrize("name", ["white noise", "chord progression", "mains hum"])

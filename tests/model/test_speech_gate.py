@@ -10,7 +10,7 @@ from streamer import features
 from streamer.model.classifier import Classifier
 from streamer.model.speech_gate import GateParams, columns_outside, is_speech
 from streamer.settings import load_settings
-from training import nonspeech
+from training.data import nonspeech
 
 SR = 16000
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from training import augment
+from training.data import augment
 
 
 @pytest.fixture

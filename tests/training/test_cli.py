@@ -98,7 +98,7 @@ def test_a_missing_extra_is_named_in_one_line(tmp_path: Path) -> None:
 
 
 def test_help_names_every_registered_model_type() -> None:
-    from training.model_types import MODEL_TYPES, make_trainer
+    from training.models.registry import MODEL_TYPES, make_trainer
 
     text = " ".join(cli.build_parser().format_help().split())
     for name, spec in MODEL_TYPES.items():

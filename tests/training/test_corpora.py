@@ -9,8 +9,8 @@ import pytest
 import soundfile as sf
 from synth import vowel
 
-from training import audio, corpora
-from training.corpora import CorpusError
+from training.data import audio, corpora
+from training.data.corpora import CorpusError
 
 
 def _touch(path: Path, seconds: float = 0.2, rate: int = 16000) -> Path:
@@ -23,6 +23,8 @@ def _touch(path: Path, seconds: float = 0.2, rate: int = 16000) -> Path:
 @pytest.fixture
 def fake_root(tmp_path: Path) -> Path:
     r = tmp_path / "data"
+    _touch(r / "nemo/EB0_anger_1.flac")
+    _touch(r / "nemo/WR0_neutral_2.flac")
     # RAVDESS: MM-VV-EE-II-SS-RR-AA; the song (VV=02) clip must be ignored.
     _touch(r / "ravdess/Actor_01/03-01-01-01-01-01-01.flac")
     _touch(r / "ravdess/Actor_01/03-01-05-02-01-02-01.flac")
@@ -133,7 +135,7 @@ def test_savee(fake_root: Path) -> None:
 
 
 def test_speakers_never_collide_across_corpora(fake_root: Path) -> None:
-    clips = corpora.read_corpora(fake_root, list(corpora.PARSERS))
+    clips = corpora.read_corpora(fake_root, list(corpora.CORPORA))
     by_speaker = {}
     for c in clips:
         assert c.speaker.startswith(f"{c.corpus}:")
@@ -146,14 +148,41 @@ def test_speakers_never_collide_across_corpora(fake_root: Path) -> None:
 
 
 def test_every_mapped_label_is_in_the_vocabulary() -> None:
-    for table in (
-        corpora.RAVDESS_EMOTIONS,
-        corpora.EMODB_EMOTIONS,
-        corpora.CREMAD_EMOTIONS,
-        corpora.TESS_EMOTIONS,
-        corpora.SAVEE_EMOTIONS,
-    ):
-        assert set(table.values()) <= set(corpora.LABELS)
+    for reader in corpora.CORPORA.values():
+        assert set(reader.codes.values()) <= set(corpora.LABELS), reader.name
+
+
+def test_nemo_names_give_polish_actors_and_their_emotions(tmp_path: Path) -> None:
+    for name in ("EB0_anger_12", "KS0_happiness_3", "MK0_sadness_40", "TP0_surprised_1"):
+        _touch(tmp_path / "nemo" / f"{name}.flac")
+    _touch(tmp_path / "nemo" / "readme_notes.flac")  # not a clip name: ignored
+    got = {c.path.stem: (c.speaker, c.label) for c in corpora.read_corpus(tmp_path, "nemo")}
+    assert got == {
+        "EB0_anger_12": ("nemo:EB0", "angry"),
+        "KS0_happiness_3": ("nemo:KS0", "happy"),
+        "MK0_sadness_40": ("nemo:MK0", "sad"),
+        "TP0_surprised_1": ("nemo:TP0", "surprised"),
+    }
+
+
+def test_a_new_corpus_is_one_reader_and_one_registry_line(tmp_path, monkeypatch) -> None:
+    """What adding a corpus takes: a reader (its own module in real life) and one line."""
+    from training.data.clips import Clip
+    from training.data.corpora.reader import CorpusReader
+
+    def parse(path: Path) -> Clip | None:
+        speaker, _, label = path.stem.partition("-")
+        return Clip(path, "toy", f"toy:{speaker}", label) if label else None
+
+    toy = CorpusReader("toy", ("toy",), parse, {"h": "happy"}, language="Toy")
+    monkeypatch.setitem(corpora.CORPORA, "toy", toy)  # the one registry line
+    for name in ("a-happy", "b-sad", "a-sad"):
+        _touch(tmp_path / "toy" / f"{name}.wav")
+    clips = corpora.read_corpus(tmp_path, "toy")
+    assert [(c.speaker, c.label) for c in clips] == [
+        ("toy:a", "happy"), ("toy:a", "sad"), ("toy:b", "sad")
+    ]
+    assert "| happy | " in corpora.mapping_table() and " h |" in corpora.mapping_table()
 
 
 def test_missing_or_empty_corpus_is_a_clear_error(tmp_path: Path) -> None:

@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from training import evaluate
-from training.corpora import Clip
-from training.dataset import Dataset, train_data
-from training.trainer import inner_splits
+from training.data.corpora import Clip
+from training.data.dataset import Dataset, train_data
+from training.evaluation import metrics as evaluate
+from training.models.trainer import inner_splits
 
 LABELS = ("neutral", "happy", "sad", "angry")
 

@@ -12,9 +12,10 @@ from tools import require_module
 
 from streamer import features
 from streamer.model.classifier import Classifier, ModelError
-from training import evaluate, export
-from training.dataset import TrainData
-from training.models_sklearn import SklearnTrainer
+from training.data.dataset import TrainData
+from training.evaluation import metrics as evaluate
+from training.export import onnx_model as export
+from training.models.sklearn_models import SklearnTrainer
 
 LABELS = ("neutral", "happy", "sad", "angry")
 
@@ -91,7 +92,7 @@ def test_mismatched_feature_spec_is_refused(tmp_path: Path, fitted) -> None:
 
 def test_frames_model_round_trip(tmp_path: Path) -> None:
     require_module("torch", "torch")
-    from training.models_torch import CNNConfig, TorchTrainer
+    from training.models.torch_models import CNNConfig, TorchTrainer
 
     rng = np.random.default_rng(0)
     d = len(features.FRAME_FEATURE_NAMES)
@@ -128,7 +129,7 @@ def test_frames_model_round_trip(tmp_path: Path) -> None:
 def test_blend_members_and_weights_round_trip(tmp_path: Path) -> None:
     """linear + PCA/RBF-SVM blend: the ONNX graph matches Python for every SVM share, including
     the one-member ends (0 = linear only, 1 = SVM only)."""
-    from training.models_sklearn import SklearnModel, fit_blend
+    from training.models.sklearn_models import SklearnModel, fit_blend
 
     rng = np.random.default_rng(1)
     base = _train_data(rng, n=120)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from training.corpora import Clip, labels_in
-from training.labels import LabelError, LabelPlan, check_present, parse_plan
+from training.data.corpora import Clip, labels_in
+from training.data.labels import LabelError, LabelPlan, check_present, parse_plan
 
 
 def _clips(*labels: str) -> list[Clip]:

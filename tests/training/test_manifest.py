@@ -11,9 +11,9 @@ import soundfile as sf
 from synth import SR, vowel
 
 from training import cli
-from training.dataset import Dataset
-from training.labels import LabelPlan
-from training.manifest import ManifestError, read_folder, read_manifest
+from training.data.dataset import Dataset
+from training.data.labels import LabelPlan
+from training.data.manifest import ManifestError, read_folder, read_manifest
 
 
 def _wav(path: Path, f0: float = 140.0) -> Path:

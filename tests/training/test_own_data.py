@@ -19,7 +19,7 @@ from tools import require_tool
 
 from streamer.model.classifier import Classifier
 from training import cli
-from training.corpora import read_corpus
+from training.data.corpora import read_corpus
 from training.run import smoke_subset
 
 

@@ -16,7 +16,8 @@ from tools import require_tool
 
 from streamer.model.classifier import Classifier
 from streamer.settings import PROJECT_ROOT, load_settings
-from training import audio, corpora, robustness
+from training.data import audio, corpora
+from training.evaluation import robustness
 
 SHIPPED = PROJECT_ROOT / "models" / "ser-default.onnx"
 FLOOR_UA = 0.55  # issue 10: actor-independent RAVDESS 8-class CV must stay at or above this

@@ -8,7 +8,8 @@ from synth import vowel
 
 from streamer import features
 from streamer.model.classifier import Classifier
-from training import feature_sets, streams
+from training.data import feature_sets
+from training.models import streams
 
 
 def test_training_and_ser_live_normalise_an_utterance_to_the_same_vector(tmp_path):

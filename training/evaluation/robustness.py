@@ -21,7 +21,7 @@ from streamer.engine.emotion_stream import EmotionStream
 from streamer.model.classifier import Classifier
 from streamer.results import Prediction
 from streamer.settings import SegmenterSettings, VadSettings, load_settings
-from training import nonspeech
+from training.data import nonspeech
 
 RATE = 16000
 CHUNK = RATE  # one-second blocks: the segmenter's results do not depend on the block size
@@ -151,7 +151,7 @@ def call_scores(
     """Labelled clips joined into one long call and replayed through ser-live's pipeline; each
     clip is scored by the row that covers most of it (no row: counted wrong), so segmentation,
     the stream normaliser's cold start and the speech gate all count, as in a real replay."""
-    from training.evaluate import unweighted_accuracy
+    from training.evaluation.metrics import unweighted_accuracy
 
     rng = np.random.default_rng(seed)
     gaps = [int(RATE * rng.uniform(0.8, 1.6)) for _ in clips]

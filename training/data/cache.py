@@ -20,8 +20,8 @@ import numpy as np
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from streamer import features
-from training import audio
-from training.augment import augment
+from training.data import audio
+from training.data.augment import augment
 
 AUGMENT_VERSION = "1"  # bump when augment.py changes what it produces
 

@@ -11,8 +11,9 @@ import onnx
 from sklearn.model_selection import GroupKFold
 
 from streamer.model.normaliser import NormaliserParams
-from training import evaluate, streams
-from training.dataset import Dataset, TrainData, train_data
+from training.data.dataset import Dataset, TrainData, train_data
+from training.evaluation import metrics as evaluate
+from training.models import streams
 
 
 class Fitted(Protocol):

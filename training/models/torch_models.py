@@ -19,9 +19,9 @@ import onnx
 import torch
 from torch import nn
 
-from training import evaluate
-from training.dataset import TrainData
-from training.trainer import subset
+from training.data.dataset import TrainData
+from training.evaluation import metrics as evaluate
+from training.models.trainer import subset
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,10 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import LabelEncoder, StandardScaler
 from sklearn.svm import SVC
 
-from training import evaluate, export
-from training.dataset import TrainData
-from training.trainer import inner_validate
+from training.data.dataset import TrainData
+from training.evaluation import metrics as evaluate
+from training.export import onnx_model as export
+from training.models.trainer import inner_validate
 
 # Candidate hyper-parameters; the inner (speaker-grouped) validation picks one per training set.
 GRIDS: dict[str, tuple[float, ...]] = {

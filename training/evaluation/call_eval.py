@@ -1,5 +1,6 @@
-"""``python -m training.call_eval MODEL CORPUS``: a corpus replayed as one long call through
-ser-live's pipeline and scored clip by clip (see :func:`training.robustness.call_scores`).
+"""``python -m training.evaluation.call_eval MODEL CORPUS``: a corpus replayed as one long call
+through ser-live's pipeline and scored clip by clip (see
+:func:`training.evaluation.robustness.call_scores`).
 
 Use it on a corpus the model never heard, e.g. a RAVDESS-only model on EmoDB."""
 
@@ -11,13 +12,14 @@ from pathlib import Path
 import numpy as np
 
 from streamer.settings import load_settings
-from training import audio, corpora, robustness
+from training.data import audio, corpora
+from training.evaluation import robustness
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m training.call_eval", description=__doc__)
+    p = argparse.ArgumentParser(prog="python -m training.evaluation.call_eval", description=__doc__)
     p.add_argument("model", type=Path)
-    p.add_argument("corpus", choices=list(corpora.PARSERS))
+    p.add_argument("corpus", choices=list(corpora.CORPORA))
     p.add_argument("--clips", type=int, default=0, help="random clips to use (0 = all)")
     p.add_argument("--seed", type=int, default=1234)
     args = p.parse_args(argv)

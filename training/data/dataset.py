@@ -8,8 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
-from training import audio, cache, evaluate
-from training.corpora import Clip, labels_in
+from training.data import audio, cache
+from training.data.corpora import Clip, labels_in
+from training.evaluation import metrics as evaluate
 
 
 @dataclass

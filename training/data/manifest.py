@@ -24,8 +24,8 @@ from pathlib import Path
 import soundfile as sf
 
 from streamer.errors import InputError, reason
-from training.corpora import AUDIO_SUFFIXES, Clip
-from training.labels import PLAIN_RULE, LabelPlan, is_plain
+from training.data.clips import AUDIO_SUFFIXES, Clip
+from training.data.labels import PLAIN_RULE, LabelPlan, is_plain
 
 REQUIRED = ("path", "label", "speaker")
 OPTIONAL = ("corpus", "session")

@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 
 from streamer import features
-from training.corpora import __doc__ as CORPORA_DOC
-from training.evaluate import LEAKY
+from training.data import corpora
+from training.evaluation.metrics import LEAKY
 from training.run import RunReport
 
 
@@ -54,9 +54,8 @@ def confusion_table(labels: tuple[str, ...], cm: list[list[int]]) -> str:
 
 
 def mapping_table() -> str:
-    """The label mapping table from corpora.py's docstring (single source of truth)."""
-    lines = [line for line in (CORPORA_DOC or "").splitlines() if line.startswith("|")]
-    return "\n".join(lines)
+    """The label mapping table from the corpus registry (single source of truth)."""
+    return corpora.mapping_table()
 
 
 def plot_confusion(labels: tuple[str, ...], cm: list[list[int]], path: Path) -> bool:

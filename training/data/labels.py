@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 
 from streamer.errors import InputError
 from streamer.results import PLAIN_LABEL
-from training.corpora import Clip
+from training.data.corpora import Clip
 
 PLAIN_RULE = "letters, digits, '_' or '-', starting with a letter, at most 40 characters"
 

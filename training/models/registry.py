@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the table itself must import without scikit-learn (ser-train --help)
-    from training.trainer import Trainer
+    from training.models.trainer import Trainer
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,7 @@ class ModelType:
 
 def _sklearn(kind: str) -> Callable[[ModelType, int, bool, int], Trainer]:
     def make(spec: ModelType, seed: int, smoke: bool, threads: int) -> Trainer:
-        from training.models_sklearn import GRIDS, SklearnTrainer
+        from training.models.sklearn_models import GRIDS, SklearnTrainer
 
         return SklearnTrainer(
             kind=kind,
@@ -37,7 +37,7 @@ def _sklearn(kind: str) -> Callable[[ModelType, int, bool, int], Trainer]:
 
 def _torch(ensemble: bool) -> Callable[[ModelType, int, bool, int], Trainer]:
     def make(spec: ModelType, seed: int, smoke: bool, threads: int) -> Trainer:
-        from training.models_torch import TorchTrainer
+        from training.models.torch_models import TorchTrainer
 
         return TorchTrainer(seed=seed, smoke=smoke, ensemble=ensemble, threads=threads)
 

@@ -17,7 +17,7 @@ from scipy.optimize import minimize_scalar
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
 from streamer.errors import InputError
-from training.corpora import Clip
+from training.data.corpora import Clip
 
 
 class EvaluationError(InputError, ValueError):
