@@ -48,6 +48,15 @@ class Assessment:
     normalised: np.ndarray | None  # what the backend read (vector models)
 
 
+def soften(probs: np.ndarray, temperature: float) -> np.ndarray:
+    """softmax(log p / T): the same ranking, less (T > 1) sure of it."""
+    if temperature == 1.0:
+        return probs
+    z = np.log(np.clip(probs, 1e-12, 1.0)) / temperature
+    e = np.exp(z - z.max())
+    return e / e.sum()
+
+
 def load(path: Path | str) -> tuple[OnnxBackend, FrontEnd]:
     """A model file's backend and front-end, checked against each other and this ser-live."""
     path = Path(path)
@@ -117,6 +126,8 @@ class Classifier:
         else:
             normalised = self.normaliser.preview(selected, self._level(vector))
         probs = self.backend.predict(normalised[None, :])[0]
+        if not update:  # a provisional result: no stronger claim than the final will make
+            probs = soften(probs, self.info.partial_temperature)
         return Assessment(probs, speech, self.adapting, normalised)
 
     def assess(self, samples: np.ndarray, update: bool = True) -> Assessment:

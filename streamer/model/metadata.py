@@ -16,9 +16,12 @@ Optional (models from before the stream normaliser lack them and run as they wer
   default ``functionals``)
 - ``columns``: JSON list of the utterance-vector names the graph reads, in order (default: all)
 - ``normaliser``: JSON :class:`~streamer.model.normaliser.NormaliserParams`
-- ``speech_gate``: JSON :class:`~streamer.model.speech_gate.GateParams`
+- ``speech_gate``: JSON of a :mod:`~streamer.model.speech_gate` gate (ranges or linear)
 - ``uncertain_below``: confidence under which a label is shown as uncertain, chosen on
   held-out corpora
+- ``partial_temperature``: provisional results (over an utterance still being spoken) are
+  softened by this further temperature, fitted on held-out corpora, so they never claim more
+  than finals do (default 1)
 - anything else (``loco_ua_*``, ``gain_flips``, ...) is carried along untouched.
 """
 
@@ -31,7 +34,7 @@ from dataclasses import dataclass, field
 from streamer import features
 from streamer.errors import ModelError
 from streamer.model.normaliser import NormaliserParams
-from streamer.model.speech_gate import GateParams
+from streamer.model.speech_gate import Gate, gate_from_json
 from streamer.results import PLAIN_LABEL
 
 REQUIRED_METADATA = ("labels", "feature_spec", "sample_rate", "input_kind", "cv_ua", "cv_wa")
@@ -50,8 +53,9 @@ class ModelInfo:
     columns: tuple[int, ...]  # positions in the utterance vector the graph reads
     frontend: str = "functionals"
     normaliser: NormaliserParams | None = None
-    speech_gate: GateParams | None = None
+    speech_gate: Gate | None = None
     uncertain_below: float | None = None
+    partial_temperature: float = 1.0
     metadata: dict[str, str] = field(default_factory=dict)
 
 
@@ -98,7 +102,7 @@ def parse_metadata(
         if "normaliser" in metadata and input_kind == "vector":
             normaliser = NormaliserParams.from_json(metadata["normaliser"], len(columns))
         if "speech_gate" in metadata and input_kind == "vector":
-            gate = GateParams.from_json(metadata["speech_gate"], len(names))
+            gate = gate_from_json(metadata["speech_gate"], len(names))
         uncertain = metadata.get("uncertain_below")
         info = ModelInfo(
             labels=tuple(labels),
@@ -112,6 +116,7 @@ def parse_metadata(
             normaliser=normaliser,
             speech_gate=gate,
             uncertain_below=float(uncertain) if uncertain is not None else None,
+            partial_temperature=float(metadata.get("partial_temperature", "1")),
             metadata=dict(metadata),
         )
     except ModelError:
@@ -120,6 +125,8 @@ def parse_metadata(
         raise ModelError(f"{origin}: malformed ser-live metadata ({exc})") from None
     if info.uncertain_below is not None and not 0.0 <= info.uncertain_below <= 1.0:
         raise ModelError(f"{origin}: metadata 'uncertain_below' must lie in 0..1")
+    if not 0.05 <= info.partial_temperature <= 100.0:
+        raise ModelError(f"{origin}: metadata 'partial_temperature' must lie in 0.05..100")
     return info
 
 

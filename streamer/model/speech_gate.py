@@ -7,6 +7,12 @@ column has the range of the training clips (``lo``..``hi``, robust percentiles),
 when it lies more than ``margin`` ranges beyond it, and an utterance with more than
 ``max_outside`` such columns is not speech. Only columns that do not move with input gain are
 used, so the decision does not depend on the microphone level either.
+
+A second kind, :class:`LinearGate`, suits a learned front-end whose columns have no such
+meaning (the Whisper encoder's pooled states): a linear speech/non-speech score over the
+standardised vector, fitted on training speech against synthetic noise, hum, tones, chords and
+clicks cut by the live segmenter; below ``threshold`` is not speech. Its JSON has
+``"kind": "linear"``; the range gate's has no kind (models made before it keep loading).
 """
 
 from __future__ import annotations
@@ -56,6 +62,63 @@ class GateParams:
         return params
 
 
+@dataclass(frozen=True)
+class LinearGate:
+    columns: np.ndarray  # positions in the full utterance vector
+    mean: np.ndarray
+    std: np.ndarray
+    weights: np.ndarray
+    bias: float
+    threshold: float  # speech when the score is at least this
+
+    def score(self, vectors: np.ndarray) -> np.ndarray:
+        z = (np.atleast_2d(vectors)[:, self.columns] - self.mean) / self.std
+        return z @ self.weights + self.bias
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "kind": "linear",
+                "columns": [int(c) for c in self.columns],
+                "mean": [round(float(v), 7) for v in self.mean],
+                "std": [round(float(v), 7) for v in self.std],
+                "weights": [round(float(v), 7) for v in self.weights],
+                "bias": round(float(self.bias), 7),
+                "threshold": round(float(self.threshold), 7),
+            }
+        )
+
+    @classmethod
+    def from_raw(cls, raw: dict, vector_size: int) -> LinearGate:
+        gate = cls(
+            columns=np.asarray(raw["columns"], dtype=np.int64),
+            mean=np.asarray(raw["mean"], dtype=np.float64),
+            std=np.asarray(raw["std"], dtype=np.float64),
+            weights=np.asarray(raw["weights"], dtype=np.float64),
+            bias=float(raw["bias"]),
+            threshold=float(raw["threshold"]),
+        )
+        n = len(gate.columns)
+        if any(a.shape != (n,) for a in (gate.mean, gate.std, gate.weights)):
+            raise ValueError("speech_gate mean/std/weights must match its columns")
+        if n and (gate.columns.min() < 0 or gate.columns.max() >= vector_size):
+            raise ValueError("speech_gate columns out of range")
+        if not (np.all(gate.std > 0) and np.all(np.isfinite(gate.weights))):
+            raise ValueError("speech_gate needs positive std and finite weights")
+        return gate
+
+
+Gate = GateParams | LinearGate
+
+
+def gate_from_json(text: str, vector_size: int) -> Gate:
+    """Either kind of gate from a model's ``speech_gate`` metadata."""
+    raw = json.loads(text)
+    if raw.get("kind") == "linear":
+        return LinearGate.from_raw(raw, vector_size)
+    return GateParams.from_json(text, vector_size)
+
+
 def columns_outside(params: GateParams, vectors: np.ndarray) -> np.ndarray:
     """How many gate columns of each vector (rows of the full utterance vector) lie outside."""
     values = np.atleast_2d(vectors)[:, params.columns]
@@ -64,7 +127,11 @@ def columns_outside(params: GateParams, vectors: np.ndarray) -> np.ndarray:
     return np.sum((beyond > params.margin) | ~np.isfinite(values), axis=1)
 
 
-def is_speech(params: GateParams | None, vector: np.ndarray) -> bool:
+def is_speech(params: Gate | None, vector: np.ndarray) -> bool:
     if params is None:
         return True
+    if not np.all(np.isfinite(vector)):
+        return False  # nothing the model was trained on
+    if isinstance(params, LinearGate):
+        return bool(params.score(vector)[0] >= params.threshold)
     return bool(columns_outside(params, vector)[0] <= params.max_outside)

@@ -44,13 +44,39 @@ def test_missing_corpus_unknown_corpus_and_bad_config(tmp_path: Path, capsys) ->
     assert not (tmp_path / "m.onnx").exists()
 
 
-@pytest.mark.parametrize("output", ["/nonexistent/dir/x.onnx", "{tmp}"])
-def test_an_output_in_a_missing_folder_or_a_folder_is_refused(tmp_path, capsys, output) -> None:
-    output = output.format(tmp=tmp_path)
-    assert cli.main(["--data-dir", str(tmp_path), "--output", output, "--smoke"]) == 2
+def test_an_output_that_is_a_folder_is_refused(tmp_path, capsys) -> None:
+    assert cli.main(["--data-dir", str(tmp_path), "--output", str(tmp_path), "--smoke"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith(f"ser-train: error: --output {output}")
-    assert not Path("/nonexistent").exists()
+    assert len(err) == 1 and err[0].startswith(f"ser-train: error: --output {tmp_path}")
+
+
+def _args(*argv: str):
+    return cli.build_parser().parse_args(list(argv))
+
+
+def test_an_output_that_is_not_ours_is_never_overwritten(tmp_path) -> None:
+    """Issue 22.3: the run's own manifest, a recording, or a README beside the target."""
+    from streamer.errors import OutputError
+    from training.outputs import guard_output
+
+    manifest = tmp_path / "calls.csv"
+    manifest.write_text("path,label,speaker\n")
+    with pytest.raises(OutputError, match="an input of this run"):
+        guard_output(manifest, _args("--manifest", str(manifest)))
+    clips = tmp_path / "clips"
+    (clips / "happy").mkdir(parents=True)
+    with pytest.raises(OutputError, match="an input of this run"):
+        guard_output(clips / "happy" / "m.onnx", _args("--folder", str(clips)))
+    wav = tmp_path / "call.wav"
+    wav.write_bytes(b"RIFF....WAVE")
+    with pytest.raises(OutputError, match="not a model ser-train wrote"):
+        guard_output(wav, _args())
+    guard_output(wav, _args("--overwrite"))  # told to: allowed
+    beside = tmp_path / "new.md"
+    beside.write_text("# my notes")
+    with pytest.raises(OutputError, match="exists beside --output"):
+        guard_output(tmp_path / "new.onnx", _args())
+    assert wav.read_bytes() == b"RIFF....WAVE" and beside.read_text() == "# my notes"
 
 
 def test_without_output_no_run_aims_at_the_shipped_model(tmp_path, monkeypatch) -> None:
@@ -151,7 +177,7 @@ def test_smoke_run_writes_under_out_and_leaves_the_shipped_model_alone(
     assert recall.mean() >= 0.3 and float(meta["cv_ua"]) >= 0.3  # measured 0.46
 
     # The card lives beside the model and its command reproduces this run, not the shipped one.
-    card = (output.parent / "README.md").read_text()
+    card = output.with_suffix(".md").read_text()
     assert "SMOKE RUN" in card and "Fold assignment" in card
     assert f"--output {output}" in card and "--smoke" in card
 

@@ -20,7 +20,7 @@ from tools import require_tool
 from streamer.model.classifier import Classifier
 from training import cli
 from training.data.corpora import read_corpus
-from training.run import smoke_subset
+from training.data.gathering import smoke_subset
 
 
 def _meta(path: Path) -> dict[str, str]:
@@ -65,7 +65,7 @@ def test_an_unknown_corpus_trains_evaluates_exports_and_runs_live(calls, tmp_pat
     confusion = np.array(json.loads(meta["cv_confusion"]))
     assert confusion.sum() == 36
     assert float(meta["cv_ua"]) >= 0.6  # measured 0.96
-    card = (model.parent / "README.md").read_text()
+    card = model.with_suffix(".md").read_text()
     assert "calls.csv" in card and source["sha256"] in card
     assert "--manifest" in card and "--labels satisfied neutral frustrated" in card
 
@@ -136,7 +136,7 @@ def test_a_random_split_says_it_is_leaky_everywhere(calls, tmp_path, capsys) -> 
     meta = _meta(model)
     assert meta["split"].startswith("random (leaky")
     assert "RANDOM split" in meta["cv_method"] and "StratifiedGroupKFold" not in meta["cv_method"]
-    card = (model.parent / "README.md").read_text()
+    card = model.with_suffix(".md").read_text()
     assert "> **RANDOM SPLIT" in card and "RANDOM-SPLIT (leaky) UA" in card
     assert "--split random" in card
 
@@ -163,6 +163,6 @@ def test_a_label_set_on_a_built_in_corpus_follows_into_the_model(
     assert data["dropped_by_labels"] == {
         "ravdess": {"disgust": 192, "neutral": 96, "surprised": 192}
     }
-    card = (model.parent / "README.md").read_text()
+    card = model.with_suffix(".md").read_text()
     assert "Left out of ravdess by --labels: disgust 192, neutral 96, surprised 192" in card
     assert "fearful -> afraid" in card and "--map fearful=afraid" in card

@@ -19,8 +19,11 @@ def test_training_and_ser_live_normalise_an_utterance_to_the_same_vector(tmp_pat
     ]
     vectors = np.array([features.extract_vector(u) for u in utterances], dtype=np.float64)
     columns = feature_sets.columns("prosodic")
-    coef = streams.level_coefficients(utterances[:4])
-    recipe = streams.StreamRecipe(columns, coef, prior_weight=5.0, window=8, level_window=3, seed=7)
+    coef = streams.level_coefficients(utterances[:4], features.extract_vector)
+    level = features.FEATURE_NAMES.index("rms_db__p90")  # the functionals' level column
+    recipe = streams.StreamRecipe(
+        columns, coef, prior_weight=5.0, window=8, level_window=3, seed=7, level_index=level
+    )
     sessions = np.array(["a"] * 7 + ["b"] * 7)
     params = streams.fit_params(recipe, vectors, sessions)
     trained = streams.normalise(params, recipe, vectors[7:], sessions[7:])
@@ -44,7 +47,7 @@ def test_training_and_ser_live_normalise_an_utterance_to_the_same_vector(tmp_pat
 
 def test_level_coefficients_find_the_columns_that_move_with_gain():
     clips = [vowel(1.0, f0=120 + 10 * i, seed=i) for i in range(3)]
-    coef = streams.level_coefficients(clips)
+    coef = streams.level_coefficients(clips, features.extract_vector)
     names = features.FEATURE_NAMES
     assert (
         coef[names.index("rms_db__p90")] == np.float64(1.0)

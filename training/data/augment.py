@@ -146,8 +146,24 @@ def reverb(x: np.ndarray, rng: np.random.Generator, rt60: float) -> np.ndarray:
 
 
 def telephone(x: np.ndarray) -> np.ndarray:
+    """A narrow-band phone line: 300-3,400 Hz, 8 kHz, G.711 mu-law, back at 16 kHz."""
     sos = butter(6, [300.0, 3400.0], btype="bandpass", fs=SAMPLE_RATE, output="sos")
-    return sosfilt(sos, x).astype(np.float32)
+    narrow = resample_poly(sosfilt(sos, x), 1, 2)
+    peak = max(float(np.max(np.abs(narrow))), 1e-9)
+    scale = min(1.0, 0.99 / peak)  # a line clips; keep the companding in range
+    line = mu_law_decode(mu_law_encode(narrow * scale)) / scale
+    return resample_poly(line, 2, 1)[: len(x)].astype(np.float32)
+
+
+def mu_law_encode(x: np.ndarray, mu: float = 255.0) -> np.ndarray:
+    """G.711-style mu-law to 8-bit codes (0..255) of samples in [-1, 1]."""
+    y = np.sign(x) * np.log1p(mu * np.abs(np.clip(x, -1.0, 1.0))) / np.log1p(mu)
+    return np.round((y + 1.0) * 127.5).astype(np.uint8)
+
+
+def mu_law_decode(codes: np.ndarray, mu: float = 255.0) -> np.ndarray:
+    y = codes.astype(np.float64) / 127.5 - 1.0
+    return np.sign(y) * np.expm1(np.abs(y) * np.log1p(mu)) / mu
 
 
 def set_level(x: np.ndarray, dbfs: float) -> np.ndarray:

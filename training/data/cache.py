@@ -1,17 +1,20 @@
 """Per-clip feature cache and (parallel) extraction with a progress bar.
 
-A cache entry is keyed by the extractor's ``feature_spec()``, the clip's resolved path, size and
-mtime, and (for augmented copies) the copy index, seed, augmentation version and babble sources.
-Changing ``streamer/features`` (a new FEATURE_VERSION / spec) therefore misses the cache
-automatically; old entries live in a sibling folder and can be deleted.
+A cache entry is keyed by the front-end's ``spec`` (the functionals' feature spec, or the
+encoder's sha256 and its pooling and level rule), the clip's resolved path, size and mtime, how
+clips are cut, and (for augmented copies) the copy index, seed, augmentation version and babble
+sources. Changing the front-end therefore misses the cache automatically; old entries live in
+a sibling folder and can be deleted. The encoder is frozen, so its pooled outputs are cached
+like any other vector: a rerun with a warm cache does not run it again.
 """
 
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 import os
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,11 +22,11 @@ from pathlib import Path
 import numpy as np
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from streamer import features
 from training.data import audio
 from training.data.augment import augment
+from training.data.frontend import FUNCTIONALS, FrontendChoice
 
-AUGMENT_VERSION = "1"  # bump when augment.py changes what it produces
+AUGMENT_VERSION = "2"  # bump when augment.py changes what it produces (2: 8 kHz mu-law phone)
 
 
 @dataclass(frozen=True)
@@ -41,8 +44,17 @@ class Extracted:
     frames: list[np.ndarray] | None  # per job (n_frames, n_frame_features) float16, if asked
 
 
-def spec_digest() -> str:
-    return hashlib.sha1(features.feature_spec().encode()).hexdigest()[:12]
+_built: dict[FrontendChoice, object] = {}  # one front-end per choice per process
+
+
+def frontend_of(choice: FrontendChoice):  # noqa: ANN201 (a FrontEnd)
+    if choice not in _built:
+        _built[choice] = choice.build()
+    return _built[choice]
+
+
+def spec_digest(choice: FrontendChoice) -> str:
+    return hashlib.sha1(frontend_of(choice).spec.encode()).hexdigest()[:12]
 
 
 def _file_id(path: Path) -> str:
@@ -50,9 +62,9 @@ def _file_id(path: Path) -> str:
     return f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
 
 
-def job_key(job: Job) -> str:
+def job_key(job: Job, choice: FrontendChoice) -> str:
     parts = [
-        features.feature_spec(),
+        frontend_of(choice).spec,
         audio.preparation_key(_prep(job)),
         _file_id(job.path),
         str(job.variant),
@@ -62,9 +74,9 @@ def job_key(job: Job) -> str:
     return hashlib.sha1("\n".join(parts).encode()).hexdigest()
 
 
-def cache_path(cache_dir: Path, job: Job) -> Path:
-    key = job_key(job)
-    return cache_dir / spec_digest() / key[:2] / f"{key}.npz"
+def cache_path(cache_dir: Path, job: Job, choice: FrontendChoice = FUNCTIONALS) -> Path:
+    key = job_key(job, choice)
+    return cache_dir / spec_digest(choice) / key[:2] / f"{key}.npz"
 
 
 def _prep(job: Job) -> audio.Preparation:
@@ -81,14 +93,23 @@ def job_audio(job: Job) -> np.ndarray:
     return augment(samples, rng, lambda: [audio.load(p, prep) for p in job.babble])
 
 
-def compute(job: Job) -> tuple[np.ndarray, np.ndarray]:
-    extracted = features.extract(job_audio(job))
-    return extracted.vector.astype(np.float32), extracted.frames.astype(np.float16)
+def compute(job: Job, choice: FrontendChoice = FUNCTIONALS) -> tuple[np.ndarray, np.ndarray]:
+    """(vector, frames) of a job; frames only for the functionals (frame-level models)."""
+    samples = job_audio(job)
+    if choice.name == "functionals":
+        from streamer import features
+
+        extracted = features.extract(samples)
+        return extracted.vector.astype(np.float32), extracted.frames.astype(np.float16)
+    vector = frontend_of(choice).vector(samples)
+    return np.asarray(vector, dtype=np.float32), np.zeros((0, 0), np.float16)
 
 
-def _compute_and_store(args: tuple[Job, Path | None]) -> tuple[np.ndarray, np.ndarray]:
-    job, target = args
-    vector, frames = compute(job)
+def _compute_and_store(
+    args: tuple[Job, Path | None, FrontendChoice],
+) -> tuple[np.ndarray, np.ndarray]:
+    job, target, choice = args
+    vector, frames = compute(job, choice)
     if target is not None:
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f"{target.stem}.{os.getpid()}.tmp.npz")
@@ -105,6 +126,40 @@ def _load(target: Path) -> tuple[np.ndarray, np.ndarray] | None:
         return None
 
 
+def _progress(show: bool) -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        disable=not show,
+        transient=False,
+    )
+
+
+def _init_worker() -> None:
+    """Extraction processes run their BLAS on one thread and keep freed pages mapped."""
+    from streamer.features.runtime import tune_malloc
+
+    tune_malloc()
+
+
+def _run_missing(
+    work: list[tuple[Job, Path | None, FrontendChoice]],
+    workers: int,
+    done: Callable[[int, tuple[np.ndarray, np.ndarray]], None],
+) -> None:
+    if workers > 1 and len(work) > 8:
+        # spawn, not fork: a parent that already ran the encoder must not fork its runtime.
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker) as pool:
+            for i, result in enumerate(pool.map(_compute_and_store, work, chunksize=4)):
+                done(i, result)
+    else:
+        for i, item in enumerate(work):
+            done(i, _compute_and_store(item))
+
+
 def extract_jobs(
     jobs: Sequence[Job],
     cache_dir: Path | None,
@@ -112,43 +167,31 @@ def extract_jobs(
     workers: int = 2,
     description: str = "features",
     show_progress: bool = True,
+    frontend: FrontendChoice = FUNCTIONALS,
 ) -> Extracted:
     """Features for every job, from the cache where possible; ``cache_dir=None`` disables it."""
     vectors: list[np.ndarray | None] = [None] * len(jobs)
     frames: list[np.ndarray | None] = [None] * len(jobs)
     missing: list[int] = []
-    targets: list[Path | None] = []
+    work: list[tuple[Job, Path | None, FrontendChoice]] = []
     for i, job in enumerate(jobs):
-        target = cache_path(cache_dir, job) if cache_dir is not None else None
+        target = cache_path(cache_dir, job, frontend) if cache_dir is not None else None
         hit = _load(target) if target is not None and target.is_file() else None
         if hit is None:
             missing.append(i)
-            targets.append(target)
+            work.append((job, target, frontend))
         else:
             vectors[i], frames[i] = hit
-    progress = Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        disable=not show_progress,
-        transient=False,
-    )
-    with progress:
+    with _progress(show_progress) as progress:
         task = progress.add_task(
             f"{description} ({len(jobs) - len(missing)} cached)", total=len(missing)
         )
-        work = [(jobs[i], t) for i, t in zip(missing, targets, strict=True)]
-        if workers > 1 and len(work) > 8:
-            with ProcessPoolExecutor(max_workers=workers) as pool:
-                results = pool.map(_compute_and_store, work, chunksize=4)
-                for i, (vector, frame) in zip(missing, results, strict=True):
-                    vectors[i], frames[i] = vector, frame
-                    progress.advance(task)
-        else:
-            for i, item in zip(missing, work, strict=True):
-                vectors[i], frames[i] = _compute_and_store(item)
-                progress.advance(task)
+
+        def done(k: int, result: tuple[np.ndarray, np.ndarray]) -> None:
+            vectors[missing[k]], frames[missing[k]] = result
+            progress.advance(task)
+
+        _run_missing(work, workers, done)
     stacked = np.stack([v for v in vectors if v is not None]).astype(np.float32)
     return Extracted(
         vectors=stacked, frames=[f for f in frames if f is not None] if want_frames else None

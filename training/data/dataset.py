@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 
 from training.data import audio, cache
-from training.data.corpora import Clip, labels_in
+from training.data.clips import Clip, labels_in
+from training.data.frontend import FUNCTIONALS, FrontendChoice
 from training.evaluation import metrics as evaluate
 
 
@@ -83,6 +84,7 @@ def build(
     workers: int = 2,
     prep: audio.Preparation | None = None,
     split: str = "speaker",
+    frontend: FrontendChoice = FUNCTIONALS,
 ) -> Dataset:
     """``split="random"`` ignores speakers (leaky; only to compare with tutorials' figures)."""
     clips = list(clips)
@@ -99,6 +101,7 @@ def build(
         workers=workers,
         description="clips",
         show_progress=show_progress,
+        frontend=frontend,
     )
     aug_jobs: list[cache.Job] = []
     parents: list[int] = []
@@ -117,6 +120,7 @@ def build(
             workers=workers,
             description="augmented copies",
             show_progress=show_progress,
+            frontend=frontend,
         )
         aug_vectors, aug_frames = aug.vectors, aug.frames
     else:
@@ -148,4 +152,26 @@ def train_data(ds: Dataset, rows: np.ndarray, aug_rows: np.ndarray) -> TrainData
         group=np.concatenate([ds.fold[rows], ds.fold[parents]]),
         is_aug=np.concatenate([np.zeros(len(rows), bool), np.ones(len(aug_rows), bool)]),
         n_classes=ds.n_classes,
+    )
+
+
+def subset_by_corpus(ds: Dataset, corpora: set[str]) -> Dataset:
+    """The clips of ``corpora`` (and their augmented copies) as a dataset of their own, with
+    the labels they carry: what a model trained without the other corpora sees."""
+    rows = np.flatnonzero(np.isin(ds.corpora, sorted(corpora)))
+    aug_rows = np.flatnonzero(np.isin(ds.aug_parent, rows))
+    clips = [ds.clips[i] for i in rows]
+    labels = labels_in(clips)
+    remap = {old: new for new, old in enumerate(rows)}
+    return Dataset(
+        clips=clips,
+        labels=labels,
+        y=np.array([labels.index(c.label) for c in clips]),
+        fold=ds.fold[rows],
+        vectors=ds.vectors[rows],
+        frames=[ds.frames[i] for i in rows] if ds.frames is not None else None,
+        aug_parent=np.array([remap[int(p)] for p in ds.aug_parent[aug_rows]], dtype=int),
+        aug_vectors=ds.aug_vectors[aug_rows],
+        aug_frames=[ds.aug_frames[i] for i in aug_rows] if ds.aug_frames is not None else None,
+        aug_variant=ds.aug_variant[aug_rows] if ds.aug_variant is not None else None,
     )

@@ -1,9 +1,10 @@
-"""Named subsets of the utterance vector a model may read; one extractor computes them all.
+"""Named subsets of the utterance vector a model may read; one front-end computes them all.
 
-``prosodic`` is the 152 prosodic / voice-quality functionals (pitch, voicing, jitter, shimmer,
-HNR, loudness, RMS level, spectral balance, rhythm) that led on unseen corpora in issue 10's
-multi-corpus test; ``all`` is every one of the 880 values. The default is chosen by
-leave-one-corpus-out accuracy (models/README.md has the comparison).
+``all`` is every column of the run's front-end (the 880 functionals, or the whisper encoder's
+pooled states); the others name functionals and need a front-end that has them. ``prosodic``
+is the 152 prosodic / voice-quality functionals (pitch, voicing, jitter, shimmer, HNR,
+loudness, RMS level, spectral balance, rhythm); ``mfcc_chroma_mel`` the tutorials' recipe. The
+default is chosen by leave-one-corpus-out accuracy (models/README.md has the comparison).
 """
 
 from __future__ import annotations
@@ -22,13 +23,6 @@ PROSODIC_ROOTS = (
     "slope_0_500",
     "slope_500_1500",
 )
-
-
-def _all() -> tuple[str, ...]:
-    # The extractor (numpy, scipy) loads when a set is asked for, not for ser-train --version.
-    from streamer import features
-
-    return tuple(features.FEATURE_NAMES)
 
 
 def _root(name: str) -> str:
@@ -56,16 +50,25 @@ def mfcc_chroma_mel() -> tuple[str, ...]:
 
 
 FEATURE_SETS = {
-    "all": _all,
+    "all": lambda: (),  # every column of the front-end
     "prosodic": prosodic,
     "mfcc_chroma_mel": mfcc_chroma_mel,
 }
 DEFAULT_FEATURE_SET = "all"
 
 
-def columns(name: str) -> tuple[int, ...]:
+def columns(name: str, names: tuple[str, ...] | None = None) -> tuple[int, ...]:
+    """Positions of the set's columns in a front-end's vector (``names``, default: the 880
+    functionals'); a set the front-end does not compute is a one-line ConfigError."""
     from streamer import features
+    from streamer.errors import ConfigError
 
-    names = FEATURE_SETS[name]()
-    position = {n: i for i, n in enumerate(features.FEATURE_NAMES)}
-    return tuple(position[n] for n in names)
+    names = tuple(features.FEATURE_NAMES) if names is None else names
+    if name == "all":
+        return tuple(range(len(names)))
+    position = {n: i for i, n in enumerate(names)}
+    wanted = FEATURE_SETS[name]()
+    missing = [n for n in wanted if n not in position]
+    if missing:
+        raise ConfigError(f"--feature-set {name} names functionals this front-end lacks")
+    return tuple(position[n] for n in wanted)

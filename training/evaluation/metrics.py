@@ -101,13 +101,17 @@ def split(fold: np.ndarray, aug_parent: np.ndarray, k: int) -> Split:
 def babble_sources(
     clips: Sequence[Clip], fold: np.ndarray, index: int, seed: int, n: int = 4
 ) -> list[int]:
-    """Clips of *other speakers in the same fold group* to mix as babble behind clip ``index``.
+    """Clips of *other speakers of the same corpus in the same fold group* to mix as babble
+    behind clip ``index``.
 
-    Those speakers are in training exactly when the clip is, so babble never carries a test
-    speaker's voice into training.
+    Those speakers are in training exactly when the clip is, in speaker-grouped folds and when a
+    whole corpus is held out, so babble never carries a test speaker's voice into training.
     """
+    own = clips[index]
     same = [
-        j for j in np.flatnonzero(fold == fold[index]) if clips[j].speaker != clips[index].speaker
+        j
+        for j in np.flatnonzero(fold == fold[index])
+        if clips[j].speaker != own.speaker and clips[j].corpus == own.corpus
     ]
     if not same:
         return []

@@ -1,10 +1,11 @@
-"""End-to-end checks of an exported model through the live pipeline (segmenter with its gain
-staging, stream normaliser, speech gate), as ``ser-live --input`` runs it:
+"""End-to-end checks of an exported model through the streaming engine, as ``ser-live --input``
+runs it (:func:`training.evaluation.calls.replay`):
 
 - :func:`gain_flips`: a long call made of held-out clips is replayed at 0 dB and at other gains;
   the share of utterances whose label changes (or that vanish) at each gain;
 - :func:`non_speech_rows`: synthetic noise, hum, tones, chords and clicks replayed as calls;
-  how many rows they produce and how many of those are confident.
+  how many rows they produce and how many of those are confident;
+- :func:`call_scores`: labelled clips replayed as one long call, scored clip by clip.
 """
 
 from __future__ import annotations
@@ -12,49 +13,41 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 
-from streamer.engine.emotion_stream import EmotionStream
 from streamer.model.classifier import Classifier
 from streamer.results import Prediction
-from streamer.settings import SegmenterSettings, VadSettings, load_settings
+from streamer.settings import SegmenterSettings, Settings, VadSettings, load_settings
 from training.data import nonspeech
+from training.evaluation import calls
+from training.evaluation.loco import FOUR_CLASSES, score_classes
 
-RATE = 16000
-CHUNK = RATE  # one-second blocks: the segmenter's results do not depend on the block size
-EPOCH = datetime(2026, 1, 1, tzinfo=timezone.utc)  # calls run on stream time from here
+RATE = calls.RATE
+
+
+def settings_with(vad: VadSettings, segmenter: SegmenterSettings) -> Settings:
+    """The shipped settings with these cuts (what a training run's --config gave)."""
+    return dataclasses.replace(load_settings(), vad=vad, segmenter=segmenter)
 
 
 def long_call(clips: Sequence[np.ndarray], seed: int, peak_dbfs: float = -8.0) -> np.ndarray:
     """Clips joined by 0.8-1.6 s pauses of faint noise, peak-normalised (so +6 dB stays clean)."""
+    plan = calls.CallPlan(peak_dbfs=peak_dbfs)
     rng = np.random.default_rng(seed)
-    parts = []
-    for clip in clips:
-        parts.append(clip)
-        gap = int(RATE * rng.uniform(0.8, 1.6))
-        parts.append((10 ** (-70 / 20) * rng.standard_normal(gap)).astype(np.float32))
-    call = np.concatenate(parts)
-    return (call * (10 ** (peak_dbfs / 20) / max(np.max(np.abs(call)), 1e-9))).astype(np.float32)
+    return calls._join(clips, list(range(len(clips))), plan, rng).samples
 
 
 def predictions(
     model: Path | Classifier, samples: np.ndarray, vad: VadSettings, segmenter: SegmenterSettings
 ) -> list[Prediction]:
-    """Every row ser-live would log for ``samples`` (a 16 kHz call replayed fast), through a
-    fresh :class:`~streamer.engine.emotion_stream.EmotionStream` with these cuts."""
-    settings = dataclasses.replace(load_settings(), vad=vad, segmenter=segmenter)
-    stream = EmotionStream(model, settings=settings, partial_every_s=0.0, start_time=EPOCH)
-    rows = []
-    for i in range(0, len(samples), CHUNK):
-        rows += stream.feed(samples[i : i + CHUNK])
-    return rows + stream.finish()
+    """Every row ser-live would log for ``samples`` (a 16 kHz call replayed fast)."""
+    return calls.replay(model, samples, settings_with(vad, segmenter))
 
 
 def replay(
-    model: Path, samples: np.ndarray, vad: VadSettings, segmenter: SegmenterSettings
+    model: Path | Classifier, samples: np.ndarray, vad: VadSettings, segmenter: SegmenterSettings
 ) -> list[tuple[float, float, str, float]]:
     """(start_s, end_s, label, confidence) of every row ser-live would log for ``samples``."""
     return [
@@ -88,7 +81,7 @@ class GainFlips:
 
 
 def gain_flips(
-    model: Path,
+    model: Path | Classifier,
     call: np.ndarray,
     vad: VadSettings,
     segmenter: SegmenterSettings,
@@ -113,7 +106,7 @@ class NonSpeech:
 
 
 def non_speech_rows(
-    model: Path,
+    model: Path | Classifier,
     vad: VadSettings,
     segmenter: SegmenterSettings,
     uncertain_below: float,
@@ -148,52 +141,28 @@ def call_scores(
     segmenter: SegmenterSettings,
     seed: int = 0,
 ) -> CallScores:
-    """Labelled clips joined into one long call and replayed through ser-live's pipeline; each
-    clip is scored by the row that covers most of it (no row: counted wrong), so segmentation,
-    the stream normaliser's cold start and the speech gate all count, as in a real replay."""
-    from training.evaluation.metrics import unweighted_accuracy
-
-    rng = np.random.default_rng(seed)
-    gaps = [int(RATE * rng.uniform(0.8, 1.6)) for _ in clips]
-    parts, spans, t = [], [], 0
-    for clip, gap in zip(clips, gaps, strict=True):
-        parts += [clip, (10 ** (-70 / 20) * rng.standard_normal(gap)).astype(np.float32)]
-        spans.append((t / RATE, (t + len(clip)) / RATE))
-        t += len(clip) + gap
-    call = np.concatenate(parts)
-    call = (call * (10 ** (-8 / 20) / max(np.max(np.abs(call)), 1e-9))).astype(np.float32)
+    """Labelled clips joined into one long call (in the given order) and replayed through the
+    engine; each clip is scored by the row that covers most of it (no row: counted wrong)."""
     classifier = Classifier(model)
-    rows = predictions(classifier, call, vad, segmenter)
-    model_labels = list(classifier.labels)
-
-    def covering(span: tuple[float, float]):
-        best, cover = None, 0.0
-        for row in rows:
-            inter = max(0.0, min(span[1], row.end_s) - max(span[0], row.start_s))
-            if inter > cover:
-                best, cover = row, inter
-        return best if cover >= 0.5 * (span[1] - span[0]) else None
-
-    covered = [covering(span) for span in spans]
-
-    def scores(classes: list[str]) -> tuple[float, float]:
-        keep = [i for i, lab in enumerate(labels) if lab in classes]
-        idx = [model_labels.index(c) for c in classes]
-        y, pred = [], []
-        for i in keep:
-            y.append(classes.index(labels[i]))
-            row = covered[i]
-            pred.append(-1 if row is None else int(np.argmax(np.array(row.probabilities)[idx])))
-        y_arr, p_arr = np.array(y), np.array(pred)
-        wa = float(np.mean(y_arr == p_arr)) if len(y_arr) else float("nan")
-        p_arr = np.where(p_arr < 0, len(classes), p_arr)  # no row: a class of its own, wrong
-        ua = unweighted_accuracy(y_arr, p_arr, len(classes) + 1) if len(y_arr) else float("nan")
-        return ua, wa
-
+    model_labels = classifier.labels
+    plan = calls.CallPlan()
+    call = calls._join(clips, list(range(len(clips))), plan, np.random.default_rng(seed))
+    rows = [r for r in predictions(classifier, call.samples, vad, segmenter) if r.final]
+    probs = np.full((len(clips), len(model_labels)), np.nan)
+    for i, span in enumerate(call.spans):
+        row = calls.covering(rows, span)
+        if row is not None:
+            probs[i] = row.probabilities
+    y = np.array([model_labels.index(lab) if lab in model_labels else -1 for lab in labels])
     shared = [c for c in model_labels if c in set(labels)]
-    four = [c for c in ("neutral", "happy", "sad", "angry") if c in model_labels]
-    ua_shared, _ = scores(shared)
-    ua4, wa4 = scores(four)
+    four = score_classes(model_labels, y, probs, [c for c in FOUR_CLASSES if c in model_labels])
+    every = score_classes(model_labels, y, probs, shared)
+    nan = float("nan")
     return CallScores(
-        len(rows), sum(r is not None for r in covered), len(clips), ua_shared, ua4, wa4
+        len(rows),
+        int((~np.isnan(probs[:, 0])).sum()),
+        len(clips),
+        every.ua if every else nan,
+        four.ua if four else nan,
+        four.wa if four else nan,
     )

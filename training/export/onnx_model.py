@@ -18,17 +18,28 @@ TARGET_OPSET = 17
 
 
 def metadata(
-    labels: tuple[str, ...], input_kind: str, cv_ua: float, cv_wa: float, **extra: Any
+    labels: tuple[str, ...],
+    input_kind: str,
+    cv_ua: float,
+    cv_wa: float,
+    frontend: Any = None,
+    **extra: Any,
 ) -> dict[str, str]:
-    """The metadata_props a ser-live model carries, plus any extra figures (as text)."""
+    """The metadata_props a ser-live model carries, plus any extra figures (as text).
+    ``frontend``: the front-end the vectors came from (default: the functionals)."""
+    if frontend is None:
+        from streamer.model.frontends.functionals import Functionals
+
+        frontend = Functionals()
     meta = {
         "labels": json.dumps(list(labels)),
-        "feature_spec": features.feature_spec(),
+        "feature_spec": frontend.spec,
         "feature_version": features.FEATURE_VERSION,
         "sample_rate": str(features.SAMPLE_RATE),
         "input_kind": input_kind,
         "cv_ua": f"{cv_ua:.4f}",
         "cv_wa": f"{cv_wa:.4f}",
+        **frontend.to_metadata(),
     }
     for key, value in extra.items():
         meta[key] = value if isinstance(value, str) else json.dumps(value)

@@ -17,10 +17,12 @@ sides.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from streamer import features
-from streamer.model.speech_gate import GateParams
+from streamer.model.speech_gate import GateParams, LinearGate
 
 MARGIN = 0.5
 MAX_OUTSIDE = 2
@@ -81,9 +83,50 @@ GATE_COLUMNS = (
 )
 
 
-def fit_gate(vectors: np.ndarray) -> GateParams:
-    """Ranges of the gate columns over ``vectors`` (full utterance vectors of recorded clips)."""
-    position = {n: i for i, n in enumerate(features.FEATURE_NAMES)}
+KEEP_SPEECH = 0.995  # the linear gate keeps this share of the training clips
+NONSPEECH_LEVELS_DB = (0.0, -10.0, -20.0, -30.0)
+NONSPEECH_SEEDS = (0, 1, 2)
+
+
+def fit_gate(vectors: np.ndarray, names: tuple[str, ...] | None = None) -> GateParams:
+    """Ranges of the gate columns over ``vectors`` (full utterance vectors of recorded clips);
+    ``names``: the front-end's columns (default: the functionals')."""
+    names = tuple(features.FEATURE_NAMES) if names is None else names
+    position = {n: i for i, n in enumerate(names)}
     cols = np.array([position[n] for n in GATE_COLUMNS], dtype=np.int64)
     lo, hi = np.percentile(vectors[:, cols], PERCENTILES, axis=0)
     return GateParams(columns=cols, lo=lo, hi=hi, margin=MARGIN, max_outside=MAX_OUTSIDE)
+
+
+def nonspeech_segments(
+    cut: Callable[[np.ndarray], list[np.ndarray]], seconds: float = 20.0
+) -> list[np.ndarray]:
+    """training/nonspeech.py's noise, hum, tone, chord and click signals at several levels and
+    seeds, cut into segments by ``cut`` (the live segmenter): what the gate must refuse."""
+    from training.data import nonspeech
+
+    segments = []
+    for seed in NONSPEECH_SEEDS:
+        for signal in nonspeech.signals(seconds, seed).values():
+            for level in NONSPEECH_LEVELS_DB:
+                segments += cut((signal * np.float32(10 ** (level / 20))).astype(np.float32))
+    return segments
+
+
+def fit_linear_gate(
+    speech: np.ndarray, nonspeech: np.ndarray, seed: int = 0, keep: float = KEEP_SPEECH
+) -> LinearGate:
+    """A logistic speech/non-speech score over every column (standardised on the speech),
+    its threshold set to keep ``keep`` of the training speech."""
+    from sklearn.linear_model import LogisticRegression
+
+    mean = speech.mean(axis=0)
+    std = np.maximum(speech.std(axis=0), 1e-6)
+    x = (np.concatenate([speech, nonspeech]) - mean) / std
+    y = np.r_[np.ones(len(speech)), np.zeros(len(nonspeech))]
+    clf = LogisticRegression(C=0.01, class_weight="balanced", max_iter=2000, random_state=seed)
+    clf.fit(x, y)
+    weights, bias = clf.coef_[0], float(clf.intercept_[0])
+    scores = ((speech - mean) / std) @ weights + bias
+    threshold = float(np.quantile(scores, 1.0 - keep))
+    return LinearGate(np.arange(speech.shape[1]), mean, std, weights, bias, threshold)

@@ -16,31 +16,38 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from streamer import features
-from streamer.model.frontends.functionals import LEVEL_COLUMN
 from streamer.model.normaliser import NormaliserParams, normalise_stream
 
-LEVEL_INDEX = features.FEATURE_NAMES.index(LEVEL_COLUMN)
 GAIN_STEP_DB = -10.0
 
 
 @dataclass(frozen=True)
 class StreamRecipe:
     columns: tuple[int, ...]  # vector positions the model reads
-    level_coef: np.ndarray  # per full-vector column, dB per dB of gain
+    level_coef: np.ndarray  # per full-vector column, dB per dB of gain (zeros: no level column)
     prior_weight: float
     window: int
     level_window: int
     seed: int
+    level_index: int | None = None  # the front-end's level column in the full vector
+
+    def levels(self, vectors: np.ndarray) -> np.ndarray:
+        """The stream level of each row (zeros for a front-end without a level column)."""
+        if self.level_index is None:
+            return np.zeros(len(vectors))
+        return vectors[:, self.level_index]
 
 
-def level_coefficients(clips: Sequence[np.ndarray]) -> np.ndarray:
-    """Median change of every vector column per dB of input gain, over ``clips`` (16 kHz)."""
+def level_coefficients(
+    clips: Sequence[np.ndarray], vector: Callable[[np.ndarray], np.ndarray]
+) -> np.ndarray:
+    """Median change of every column of ``vector`` (a front-end) per dB of input gain, over
+    ``clips`` (16 kHz)."""
     slopes = []
     scale = np.float32(10 ** (GAIN_STEP_DB / 20))
     for samples in clips:
-        loud = features.extract_vector(samples)
-        quiet = features.extract_vector((samples * scale).astype(np.float32))
+        loud = vector(samples)
+        quiet = vector((samples * scale).astype(np.float32))
         slopes.append((quiet - loud) / GAIN_STEP_DB)
     coef = np.median(np.asarray(slopes, dtype=np.float64), axis=0)
     coef[np.abs(coef) < 0.02] = 0.0  # level-independent columns are left exactly alone
@@ -52,7 +59,8 @@ def fit_params(recipe: StreamRecipe, vectors: np.ndarray, sessions: np.ndarray) 
     cols = np.asarray(recipe.columns)
     coef = recipe.level_coef[cols]
     names = np.unique(sessions)
-    levels = {s: float(vectors[sessions == s, LEVEL_INDEX].mean()) for s in names}
+    all_levels = recipe.levels(vectors)
+    levels = {s: float(all_levels[sessions == s].mean()) for s in names}
     prior_level = float(np.mean(list(levels.values())))
     means, variances = [], []
     for s in names:
@@ -93,7 +101,7 @@ def normalise(
         rows = np.flatnonzero(sessions == s)
         rows = rows[session_order(len(rows), recipe.seed, str(s))]
         out[rows] = normalise_stream(
-            params, vectors[rows][:, cols], vectors[rows, LEVEL_INDEX], speech[rows]
+            params, vectors[rows][:, cols], recipe.levels(vectors[rows]), speech[rows]
         )
     return out
 

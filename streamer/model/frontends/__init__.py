@@ -9,7 +9,8 @@ one line in :data:`FRONTENDS`; the classifier, training and the tests take it fr
   ``feature_spec`` and compared on load: a model trained on other numbers is refused);
 - ``names``: every column of the vector, in order (a model names the ones it reads);
 - ``level_column``: the column the stream normaliser follows for input level, or None;
-- ``vector(samples)``: the vector (float64/32, ``len(names)`` values).
+- ``vector(samples)``: the vector (float64/32, ``len(names)`` values);
+- ``to_metadata()``: the keys a model trained on it stores, so that it loads it again.
 
 Factories take the model's metadata and the folder of the model file (a front-end may ship a
 file of its own beside the model) and must be cheap until ``vector`` is first called.
@@ -25,6 +26,7 @@ import numpy as np
 
 from streamer.errors import ModelError
 from streamer.model.frontends.functionals import Functionals
+from streamer.model.frontends.whisper import WhisperEncoder
 
 DEFAULT_FRONTEND = "functionals"
 
@@ -42,6 +44,7 @@ FrontEndFactory = Callable[[dict[str, str], Path], FrontEnd]
 
 FRONTENDS: dict[str, FrontEndFactory] = {
     Functionals.name: Functionals.from_metadata,
+    WhisperEncoder.name: WhisperEncoder.from_metadata,
 }
 
 

@@ -26,5 +26,8 @@ class Functionals:
     def from_metadata(cls, metadata: dict[str, str], folder: Path) -> Functionals:
         return cls()
 
+    def to_metadata(self) -> dict[str, str]:
+        return {"frontend": self.name}
+
     def vector(self, samples: np.ndarray) -> np.ndarray:
         return features.extract_vector(samples)
