@@ -16,7 +16,12 @@ from setuptools import setup
 from setuptools.command.build_py import build_py
 
 ROOT = Path(__file__).resolve().parent
-PACKAGED = ("config.toml", "models/ser-default.onnx")  # paths relative to ROOT and _defaults/
+PACKAGED = (  # paths relative to ROOT and _defaults/
+    "config.toml",
+    "models/ser-default.onnx",
+    "models/ser-fast.onnx",
+    "models/whisper-base-b3.int8.onnx",  # the default model's encoder (Whisper-base, MIT)
+)
 
 
 class BuildPyWithDefaults(build_py):

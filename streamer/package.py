@@ -37,6 +37,20 @@ def default_config() -> Path:
     return (folder if folder is not None else PROJECT_ROOT) / CONFIG_NAME
 
 
+SHIPPED_MODELS = {
+    "default": "ser-default.onnx",  # Whisper-base encoder front-end: the better label
+    "fast": "ser-fast.onnx",  # handcrafted functionals: a few ms per utterance
+}
+
+
+def shipped_model(name: str) -> Path | None:
+    """The shipped model called ``name`` ("default" or "fast"), or None for another name."""
+    if name not in SHIPPED_MODELS:
+        return None
+    folder = packaged_defaults()
+    return (folder if folder is not None else PROJECT_ROOT) / "models" / SHIPPED_MODELS[name]
+
+
 def version() -> str:
     try:
         return metadata.version(DISTRIBUTION)

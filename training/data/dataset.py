@@ -72,6 +72,23 @@ class TrainData:
     weight: np.ndarray | None = None  # per-row weight, e.g. so that each corpus counts equally
 
 
+def augmented_jobs(
+    clips: list[Clip], fold: np.ndarray, seed: int, n_aug: int, prep: audio.Preparation | None
+) -> tuple[list[cache.Job], list[int], list[int]]:
+    """The augmented copies of every clip: (jobs, parent clip, copy index). Babble comes from
+    other speakers of the clip's corpus and fold group (see ``babble_sources``)."""
+    jobs: list[cache.Job] = []
+    parents: list[int] = []
+    variants: list[int] = []
+    for i, clip in enumerate(clips):
+        sources = tuple(clips[j].path for j in evaluate.babble_sources(clips, fold, i, seed))
+        for k in range(1, n_aug + 1):
+            jobs.append(cache.Job(clip.path, variant=k, seed=seed, babble=sources, prep=prep))
+            parents.append(i)
+            variants.append(k)
+    return jobs, parents, variants
+
+
 def build(
     clips: Sequence[Clip],
     n_folds: int,
@@ -93,35 +110,16 @@ def build(
         fold = evaluate.random_folds(clips, n_folds, seed)
     else:
         fold = evaluate.speaker_folds(clips, n_folds, seed)
-    jobs = [cache.Job(c.path, prep=prep) for c in clips]
-    base = cache.extract_jobs(
-        jobs,
-        cache_dir,
-        want_frames,
-        workers=workers,
-        description="clips",
-        show_progress=show_progress,
-        frontend=frontend,
-    )
-    aug_jobs: list[cache.Job] = []
-    parents: list[int] = []
-    variants: list[int] = []
-    for i, clip in enumerate(clips):
-        sources = tuple(clips[j].path for j in evaluate.babble_sources(clips, fold, i, seed))
-        for k in range(1, n_aug + 1):
-            aug_jobs.append(cache.Job(clip.path, variant=k, seed=seed, babble=sources, prep=prep))
-            parents.append(i)
-            variants.append(k)
-    if aug_jobs:
-        aug = cache.extract_jobs(
-            aug_jobs,
-            cache_dir,
-            want_frames,
-            workers=workers,
-            description="augmented copies",
-            show_progress=show_progress,
-            frontend=frontend,
+
+    def extract(jobs: list[cache.Job], what: str) -> cache.Extracted:
+        return cache.extract_jobs(
+            jobs, cache_dir, want_frames, workers, what, show_progress, frontend=frontend
         )
+
+    base = extract([cache.Job(c.path, prep=prep) for c in clips], "clips")
+    aug_jobs, parents, variants = augmented_jobs(clips, fold, seed, n_aug, prep)
+    if aug_jobs:
+        aug = extract(aug_jobs, "augmented copies")
         aug_vectors, aug_frames = aug.vectors, aug.frames
     else:
         aug_vectors = np.zeros((0, base.vectors.shape[1]), np.float32)
