@@ -217,6 +217,7 @@ def loco_setup(setup: Setup, recipe: streams.StreamRecipe | None) -> loco.LocoSe
         export=export_for_replay,
         plans=plans,
         partial_every_s=setup.settings.segmenter.partial_every_s,
+        cache_dir=cfg.cache_dir,
     )
 
 

@@ -23,6 +23,14 @@ from dataclasses import dataclass
 import numpy as np
 
 
+def _check_columns(columns: np.ndarray, values: tuple[np.ndarray, ...], vector_size: int) -> None:
+    n = len(columns)
+    if any(a.shape != (n,) for a in values):
+        raise ValueError("speech_gate values must match its columns")
+    if n and (columns.min() < 0 or columns.max() >= vector_size):
+        raise ValueError("speech_gate columns out of range")
+
+
 @dataclass(frozen=True)
 class GateParams:
     columns: np.ndarray  # positions in the full utterance vector
@@ -52,11 +60,7 @@ class GateParams:
             margin=float(raw["margin"]),
             max_outside=int(raw["max_outside"]),
         )
-        n = len(params.columns)
-        if params.lo.shape != (n,) or params.hi.shape != (n,):
-            raise ValueError("speech_gate lo/hi must match its columns")
-        if n and (params.columns.min() < 0 or params.columns.max() >= vector_size):
-            raise ValueError("speech_gate columns out of range")
+        _check_columns(params.columns, (params.lo, params.hi), vector_size)
         if not np.all(params.hi >= params.lo) or params.margin < 0 or params.max_outside < 0:
             raise ValueError("speech_gate needs hi >= lo, margin >= 0, max_outside >= 0")
         return params
@@ -98,11 +102,7 @@ class LinearGate:
             bias=float(raw["bias"]),
             threshold=float(raw["threshold"]),
         )
-        n = len(gate.columns)
-        if any(a.shape != (n,) for a in (gate.mean, gate.std, gate.weights)):
-            raise ValueError("speech_gate mean/std/weights must match its columns")
-        if n and (gate.columns.min() < 0 or gate.columns.max() >= vector_size):
-            raise ValueError("speech_gate columns out of range")
+        _check_columns(gate.columns, (gate.mean, gate.std, gate.weights), vector_size)
         if not (np.all(gate.std > 0) and np.all(np.isfinite(gate.weights))):
             raise ValueError("speech_gate needs positive std and finite weights")
         return gate

@@ -196,3 +196,39 @@ def extract_jobs(
     return Extracted(
         vectors=stacked, frames=[f for f in frames if f is not None] if want_frames else None
     )
+
+
+class CachedFrontEnd:
+    """A front-end whose vectors are cached on disk by the exact samples they came from.
+
+    Calls replayed through the engine are cut the same way on every run (a fixed seed, the same
+    settings), so a second run, or the same calls under another head, normaliser or threshold,
+    never runs the encoder again. Keyed by the front-end's spec and a digest of the samples.
+    """
+
+    def __init__(self, frontend, folder: Path) -> None:  # noqa: ANN001 (a FrontEnd)
+        self._inner = frontend
+        self.name = frontend.name
+        self.spec = frontend.spec
+        self.names = frontend.names
+        self.level_column = frontend.level_column
+        spec = hashlib.sha1(frontend.spec.encode()).hexdigest()[:12]
+        self._folder = Path(folder) / "segments" / spec
+
+    def to_metadata(self) -> dict[str, str]:
+        return self._inner.to_metadata()
+
+    def vector(self, samples: np.ndarray) -> np.ndarray:
+        data = np.ascontiguousarray(samples, dtype=np.float32)
+        key = hashlib.sha1(data.tobytes()).hexdigest()
+        target = self._folder / key[:2] / f"{key}.npy"
+        try:
+            return np.load(target)
+        except (OSError, ValueError):
+            pass
+        vector = np.asarray(self._inner.vector(data), dtype=np.float64)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f"{key}.{os.getpid()}.tmp.npy")
+        np.save(tmp, vector)
+        os.replace(tmp, target)
+        return vector

@@ -98,6 +98,7 @@ class LocoSetup:
     export: Callable[[Fitted, object, Dataset, Path], Path]  # writes a replayable model file
     plans: dict[str, calls.CallPlan] = field(default_factory=dict)  # degraded calls to run too
     partial_every_s: float = 0.0  # provisional results in the calls (partials calibration)
+    cache_dir: Path | None = None  # the calls' segment vectors are cached here
 
 
 def held_out_fits(
@@ -140,6 +141,10 @@ def _replay_calls(
         from streamer.engine.build import load_model
 
         classifier = load_model(setup.settings, path)
+        if setup.cache_dir is not None:
+            from training.data.cache import CachedFrontEnd
+
+            classifier.frontend = CachedFrontEnd(classifier.frontend, setup.cache_dir)
         n = len(train.labels)
         held.call = calls.score_calls(
             classifier, clips, n, setup.settings, calls.CallPlan(), setup.seed,

@@ -31,6 +31,7 @@ from streamer import features
 from streamer.errors import ModelError
 from streamer.features import whisper_mel
 from streamer.features.runtime import single_threaded_blas
+from streamer.model.backend import load_session
 
 NAME = "whisper-base"
 WIDTH = 512  # Whisper-base's model dimension
@@ -143,7 +144,7 @@ class WhisperEncoder:
         if self._session is None:
             with self._lock:
                 if self._session is None:
-                    self._session = _load_session(self.path)
+                    self._session = load_session(self.path, f"front-end {NAME}")
         return self._session
 
     def hidden(self, samples: np.ndarray) -> np.ndarray:
@@ -170,20 +171,3 @@ class WhisperEncoder:
             return pooled
         functionals = features.extract_vector(np.asarray(samples, dtype=np.float32))
         return np.concatenate([pooled, functionals[self._prosody_index]])
-
-
-def _load_session(path: Path) -> object:
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = 1
-    options.inter_op_num_threads = 1
-    options.log_severity_level = 3
-    try:
-        return ort.InferenceSession(
-            str(path), sess_options=options, providers=["CPUExecutionProvider"]
-        )
-    except Exception as exc:  # onnxruntime raises its own types
-        from streamer.errors import reason
-
-        raise ModelError(f"front-end {NAME}: cannot load {path} ({reason(exc)})") from None
