@@ -247,6 +247,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="a smoke run on espeak-ng words")
     parser.add_argument("--words", type=int, default=60, help="words per corpus")
     parser.add_argument("--turns", type=int, default=5, help="timing turns per option")
+    parser.add_argument("--options", nargs="+", choices=list(OPTIONS), default=list(OPTIONS),
+                        help="the options to compare (the first is the cost reference)")
     args = parser.parse_args(argv)
     print(pin_to_one_cpu())
     base = load_settings()
@@ -254,7 +256,7 @@ def main(argv: list[str] | None = None) -> int:
     if data_dir is not None and not (data_dir / "emodb").is_dir():
         print(f"no corpora under {data_dir}: espeak-ng words instead")
         data_dir = None
-    options = list(OPTIONS)
+    options = args.options
     words = word_sets(data_dir, 6 if args.quick else args.words)
     floors_specs = [CallSpec("filled", 1.5), CallSpec("room", 1.5)]
     if not args.quick:
@@ -265,8 +267,8 @@ def main(argv: list[str] | None = None) -> int:
     speech_table(options, base, words, demo_call())
     call = build_call(next(iter(words.values())), CallSpec("filled", 1.5, floor_dbfs=-50.0))
     costs = cost_table(options, base, call.samples, 1 if args.quick else args.turns)
-    ratio = costs[("webrtc2+silero", SR)] / costs[("webrtc2", SR)]
-    print(f"\nsilero_cost_ratio_1s_blocks: {ratio:.2f}")
+    ratio = costs[(options[-1], SR)] / costs[(options[0], SR)]
+    print(f"\ncost_ratio_1s_blocks: {options[-1]} / {options[0]} = {ratio:.2f}")
     return 0
 
 

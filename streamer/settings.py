@@ -50,6 +50,7 @@ class VadSettings:
     silero_on_probability: float
     silero_off_probability: float
     silero_joins_after_ms: float
+    silero_hangover_ms: float
 
 
 @dataclass(frozen=True)
@@ -302,6 +303,10 @@ def validate(s: Settings) -> None:
     need(
         0.0 <= s.vad.silero_joins_after_ms <= 10_000,
         f"vad.silero_joins_after_ms must be 0..10000 ms (got {s.vad.silero_joins_after_ms})",
+    )
+    need(
+        0.0 <= s.vad.silero_hangover_ms <= 2000,
+        f"vad.silero_hangover_ms must be 0..2000 ms (got {s.vad.silero_hangover_ms})",
     )
     seg = s.segmenter
     for key in ("onset_ms", "pre_roll_ms", "hangover_ms"):

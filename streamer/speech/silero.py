@@ -124,12 +124,14 @@ class SileroOpinion:
         on_probability: float,
         off_probability: float,
         join_after_ms: float,
+        hangover_ms: float = 0.0,
         path: Path | None = None,
     ) -> None:
         self.frame_len = frame_len
         self.on_probability = on_probability
         self.off_probability = off_probability
         self.join_after_windows = max(1, math.ceil(join_after_ms / 1000 * SAMPLE_RATE_HZ / WINDOW))
+        self.hangover_windows = math.ceil(hangover_ms / 1000 * SAMPLE_RATE_HZ / WINDOW - 1e-9)
         self.model = SileroVad(path)
         self.reset()
 
@@ -138,6 +140,7 @@ class SileroOpinion:
         self._samples_done = 0  # samples of the frames judged so far
         self._speech = False
         self._sure_windows = 0  # windows in a row at or above JOIN_PROBABILITY
+        self._quiet_windows = 0  # windows in a row below off_probability
         self.heard_speech = False
 
     def judge(self, frames: np.ndarray) -> np.ndarray:
@@ -166,7 +169,8 @@ class SileroOpinion:
             self.heard_speech |= self._sure_windows >= self.join_after_windows
         else:
             self._sure_windows = 0
+        self._quiet_windows = self._quiet_windows + 1 if probability < self.off_probability else 0
         if probability >= self.on_probability:
             self._speech = True
-        elif probability < self.off_probability:
+        elif self._quiet_windows > self.hangover_windows:
             self._speech = False

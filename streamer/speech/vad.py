@@ -86,5 +86,6 @@ def vad_from_settings(sample_rate_hz: int, settings: VadSettings) -> FrameVad:
             settings.silero_on_probability,
             settings.silero_off_probability,
             settings.silero_joins_after_ms,
+            settings.silero_hangover_ms,
         )
     return FrameVad(sample_rate_hz, settings.frame_ms, settings.aggressiveness, gain, second)
