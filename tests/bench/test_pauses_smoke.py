@@ -23,5 +23,5 @@ def test_pause_bench_quick_prints_tables_and_cost_ratio():
     assert re.fullmatch(r"cost_ratio_1s_blocks: \S+ / webrtc2 = \d+\.\d\d", lines[-1]), lines[-1]
     for option in ("webrtc2", "webrtc3", "webrtc2+silero", "webrtc3+silero"):
         assert any(re.match(rf"{re.escape(option)} +30 ms blocks +\d", line) for line in lines)
-        shared = [line for line in lines if re.match(rf"{re.escape(option)} +\d", line)]
+        shared = [line for line in lines if re.match(rf"{re.escape(option)} +\d+\.\d%", line)]
         assert len(shared) == 2, shared  # the filled and room tables of --quick
