@@ -46,6 +46,11 @@ class VadSettings:
     gain_target_dbfs: float
     gain_floor_dbfs: float
     gain_release_db_per_s: float
+    second_opinion: str  # "silero" or "none"
+    silero_on_probability: float
+    silero_off_probability: float
+    silero_joins_after_ms: float
+    silero_hangover_ms: float
 
 
 @dataclass(frozen=True)
@@ -285,6 +290,23 @@ def validate(s: Settings) -> None:
     need(
         0.0 < s.vad.gain_release_db_per_s <= 60.0,
         f"vad.gain_release_db_per_s must be in (0, 60] (got {s.vad.gain_release_db_per_s})",
+    )
+    need(
+        s.vad.second_opinion in ("none", "silero"),
+        f"vad.second_opinion must be \"none\" or \"silero\" (got {s.vad.second_opinion!r})",
+    )
+    need(
+        0.0 < s.vad.silero_off_probability <= s.vad.silero_on_probability < 1.0,
+        "vad.silero_off_probability <= vad.silero_on_probability must both lie in (0, 1) "
+        f"(got {s.vad.silero_off_probability}, {s.vad.silero_on_probability})",
+    )
+    need(
+        0.0 <= s.vad.silero_joins_after_ms <= 10_000,
+        f"vad.silero_joins_after_ms must be 0..10000 ms (got {s.vad.silero_joins_after_ms})",
+    )
+    need(
+        0.0 <= s.vad.silero_hangover_ms <= 2000,
+        f"vad.silero_hangover_ms must be 0..2000 ms (got {s.vad.silero_hangover_ms})",
     )
     seg = s.segmenter
     for key in ("onset_ms", "pre_roll_ms", "hangover_ms"):
