@@ -147,6 +147,15 @@ def _model_flags(p: argparse.ArgumentParser) -> None:
         "(default: 5 for whisper-base, 20 for functionals)",
     )
     g.add_argument(
+        "--speech-gate",
+        choices=("auto", "ranges", "linear", "none"),
+        default="auto",
+        help="how non-speech is kept from getting a label: ranges of 52 level-free functionals "
+        "(auto for functionals; needs them in the vector), a linear score over the vector "
+        "fitted against synthetic noise, hum, tones, chords and clicks (auto for whisper-base), "
+        "or none",
+    )
+    g.add_argument(
         "--augment",
         type=int,
         default=2,
@@ -290,6 +299,7 @@ def run_config(
         regularisation=regularisation,
         normalise=args.normalise,
         prior_weight=prior,
+        speech_gate=args.speech_gate,
         n_aug=args.augment,
         smoke=args.smoke,
         cross_corpus=not args.no_cross_corpus,

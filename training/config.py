@@ -30,6 +30,7 @@ class RunConfig:
     settings: Any = None  # streamer.settings.Settings the held-out calls are replayed with
     normalise: str = "stream"  # "stream": per-corpus / per-call statistics; "global": training's
     prior_weight: float = 20.0  # the normaliser's training prior, in utterances
+    speech_gate: str = "auto"  # "ranges", "linear", "none"; auto: ranges for functionals
     n_aug: int = 2
     smoke: bool = False
     cross_corpus: bool = True  # leave-one-corpus-out tests (clip and call level)

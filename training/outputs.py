@@ -110,6 +110,8 @@ def reproduce_command(args: argparse.Namespace, settings: Settings, output: Path
     parts += ["--folds", str(t.folds), "--seed", str(t.seed), "--frontend", args.frontend]
     parts += ["--model-type", args.model_type, "--feature-set", args.feature_set]
     parts += ["--normalise", args.normalise, "--augment", str(args.augment)]
+    if args.speech_gate != "auto":
+        parts += ["--speech-gate", args.speech_gate]
     for flag, value in (("--regularisation", args.regularisation),
                         ("--prior-weight", args.prior_weight), ("--encoder", args.encoder)):
         if value is not None:

@@ -134,9 +134,10 @@ def corpus_ua(ds: dataset.Dataset, probs: np.ndarray) -> dict[str, float]:
 def speech_gate(setup: Setup, ds: dataset.Dataset) -> Any:
     """The front-end's gate: column ranges for the functionals, a linear score for learned
     front-ends (fitted against synthetic non-speech cut by the live segmenter)."""
-    if setup.trainer.input_kind != "vector" or setup.cfg.normalise != "stream":
+    kind = setup.cfg.speech_gate
+    if setup.trainer.input_kind != "vector" or setup.cfg.normalise != "stream" or kind == "none":
         return None
-    if setup.frontend.name == "functionals":
+    if kind == "ranges" or (kind == "auto" and setup.frontend.name == "functionals"):
         return fit_gate(ds.vectors, setup.frontend.names)
     negatives = np.array([setup.frontend.vector(s) for s in _nonspeech(setup)])
     speech = np.concatenate([ds.vectors, ds.aug_vectors]).astype(np.float64)
@@ -205,6 +206,7 @@ def loco_setup(setup: Setup, recipe: streams.StreamRecipe | None) -> loco.LocoSe
     plans = {}
     if cfg.degraded_calls and not cfg.smoke:
         plans = {
+            "16-clip calls": calls.CallPlan(clips_per_call=16),
             "telephone": calls.CallPlan(channel="telephone"),
             "babble": calls.CallPlan(channel="babble"),
         }
