@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from streamer.errors import ConfigError
-from streamer.package import PROJECT_ROOT, default_config  # noqa: F401 (PROJECT_ROOT re-exported)
+from streamer.package import PROJECT_ROOT, default_config, shipped_model  # noqa: F401 (PROJECT_ROOT re-exported)
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -213,6 +213,16 @@ def _coerce(section: str, key: str, value: Any) -> Any:
     raise AssertionError(f"unhandled setting type {kind!r}")  # pragma: no cover
 
 
+def shipped_or_path(path: Path) -> Path:
+    """``model.path`` as given, or a shipped model by name: ``fast`` (the functionals model) or
+    ``default``, wherever ser-live is installed (a file of that name, if there is one, wins)."""
+    if not path.exists() and not path.suffix:
+        shipped = shipped_model(path.name)
+        if shipped is not None:
+            return shipped
+    return path
+
+
 def _build(raw: dict[str, Any]) -> Settings:
     sections = {}
     for name, cls in _SECTION_TYPES.items():
@@ -221,6 +231,7 @@ def _build(raw: dict[str, Any]) -> Settings:
         if missing:
             raise ConfigError(f"missing setting {name}.{missing[0]} (see {DEFAULT_CONFIG.name})")
         sections[name] = cls(**{k: _coerce(name, k, v) for k, v in values.items()})
+    sections["model"] = ModelSettings(path=shipped_or_path(sections["model"].path))
     settings = Settings(**sections)
     validate(settings)
     return settings

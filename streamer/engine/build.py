@@ -16,8 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from streamer.errors import ConfigError
 from streamer.features.config import SAMPLE_RATE
-from streamer.package import shipped_model
-from streamer.settings import SegmenterSettings, Settings, VadSettings
+from streamer.settings import SegmenterSettings, Settings, VadSettings, shipped_or_path
 from streamer.speech.segmenter import Segmenter
 from streamer.speech.vad import vad_from_settings
 
@@ -33,7 +32,8 @@ def load_model(settings: Settings, model: str | Path | Classifier | None = None)
     from streamer.model.classifier import Classifier
 
     if not isinstance(model, Classifier):
-        model = Classifier(model_path(model if model is not None else settings.model.path))
+        path = settings.model.path if model is None else shipped_or_path(Path(model))
+        model = Classifier(path)
     rate = settings.audio.sample_rate_hz
     if model.info.sample_rate != rate:
         raise ConfigError(
@@ -41,17 +41,6 @@ def load_model(settings: Settings, model: str | Path | Classifier | None = None)
             f"audio; set it to {model.info.sample_rate} (every input is resampled to it)"
         )
     return model
-
-
-def model_path(path: str | Path) -> Path:
-    """A model file, or a shipped model by name: ``--model fast`` is the functionals model and
-    ``--model default`` the shipped default, wherever ser-live is installed."""
-    path = Path(path)
-    if not path.exists() and not path.suffix:
-        shipped = shipped_model(path.name)
-        if shipped is not None:
-            return shipped
-    return path
 
 
 def partial_cadence(settings: Settings, requested: float | None = None) -> float:

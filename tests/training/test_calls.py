@@ -32,9 +32,12 @@ def test_calls_hold_every_clip_once_in_a_seeded_order_with_pauses() -> None:
 
 
 def test_a_clip_is_scored_by_the_row_covering_most_of_it() -> None:
-    rows = [row(0.0, 1.2), row(1.1, 3.0), row(5.0, 5.3)]
+    rows = [row(0.0, 1.2), row(1.1, 3.0), row(5.0, 5.3), row(8.0, 8.4)]
     assert calls.covering(rows, (1.0, 3.0)) is rows[1]
-    assert calls.covering(rows, (4.8, 6.0)) is None  # covers a quarter: no row for it
+    assert calls.covering(rows, (4.8, 6.0)) is rows[2]  # a short clip's words inside silence
+    assert calls.covering(rows, (7.9, 8.1)) is rows[3]  # half of the clip
+    assert calls.covering(rows, (8.3, 9.9)) is None  # a quarter of the row, 6 % of the clip
+    assert calls.covering(rows, (3.5, 4.5)) is None  # nothing overlaps
     assert calls._covers_two(row(0.0, 3.0), [(0.0, 1.0), (1.5, 3.0)])
     assert not calls._covers_two(row(0.0, 1.0), [(0.0, 1.0), (1.5, 3.0)])
 

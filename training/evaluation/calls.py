@@ -102,13 +102,19 @@ def replay(
 
 
 def covering(rows: Sequence[Prediction], span: tuple[float, float]) -> Prediction | None:
-    """The final row that covers most of ``span``, if it covers at least half of it."""
+    """The row that overlaps ``span`` (a clip) most, if that overlap is at least half of the
+    clip or at least half of the row: a clip recorded with a second of silence around its
+    words is still covered by the row of its words, and a row that holds several clips
+    covers each of them (it ran them together: counted in ``CallRows.shared_rows``)."""
     best, cover = None, 0.0
     for row in rows:
         inter = max(0.0, min(span[1], row.end_s) - max(span[0], row.start_s))
         if inter > cover:
             best, cover = row, inter
-    return best if cover >= 0.5 * (span[1] - span[0]) else None
+    if best is None:
+        return None
+    shorter = min(span[1] - span[0], best.end_s - best.start_s)
+    return best if cover >= 0.5 * shorter else None
 
 
 @dataclass
