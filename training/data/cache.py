@@ -26,7 +26,7 @@ from training.data import audio
 from training.data.augment import augment
 from training.data.frontend import FUNCTIONALS, FrontendChoice
 
-AUGMENT_VERSION = "2"  # bump when augment.py changes what it produces (2: 8 kHz mu-law phone)
+AUGMENT_VERSION = "3"  # bump when augment.py changes what it produces (3: more phone lines)
 
 
 @dataclass(frozen=True)
