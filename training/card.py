@@ -107,9 +107,11 @@ def summary(report: RunReport) -> str:
 def _frontend_line(report: RunReport) -> str:
     meta = report.metadata
     if meta.get("frontend") == "whisper-base":
+        prosody = len(json.loads(meta.get("frontend_prosody", "[]")))
+        extra = f", + {prosody} prosodic functionals" if prosody else ""
         return (f"`whisper-base`: Whisper-base's encoder, first 3 of 6 blocks, int8 "
-                f"(`{meta.get('frontend_file')}`), mean+std pooled, level "
-                f"{meta.get('frontend_level_dbfs')} dBFS")
+                f"(`{meta.get('frontend_file')}`), {meta.get('frontend_pooling')} pooled over "
+                f"time{extra}; each utterance levelled to {meta.get('frontend_level_dbfs')} dBFS")
     return "`functionals`: 880 prosodic, voice-quality and spectral functionals"
 
 

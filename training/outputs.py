@@ -112,6 +112,8 @@ def reproduce_command(args: argparse.Namespace, settings: Settings, output: Path
     parts += ["--normalise", args.normalise, "--augment", str(args.augment)]
     if args.speech_gate != "auto":
         parts += ["--speech-gate", args.speech_gate]
+    if args.frontend == "whisper-base":
+        parts += ["--pooling", args.pooling] + (["--prosody"] if args.prosody else [])
     for flag, value in (("--regularisation", args.regularisation),
                         ("--prior-weight", args.prior_weight), ("--encoder", args.encoder)):
         if value is not None:

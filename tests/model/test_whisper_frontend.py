@@ -35,7 +35,9 @@ def encoder() -> WhisperEncoder:
 
 def test_the_shipped_encoder_gives_the_stored_vector(encoder) -> None:
     got = encoder.vector(signal())
-    assert got.shape == (1024,) and len(encoder.names) == 1024
+    assert got.shape == (512,) and len(encoder.names) == 512
+    both = WhisperEncoder(ENCODER, encoder.sha256, pooling="mean+std")
+    assert np.array_equal(both.vector(signal())[:512], got) and len(both.names) == 1024
     expected = np.load(REFERENCE)
     # int8 kernels may round differently across CPUs: close, not bit-exact.
     np.testing.assert_allclose(got, expected, rtol=0.02, atol=0.02)
@@ -84,7 +86,9 @@ def test_prosodic_columns_are_appended_by_name(encoder) -> None:
     names = ("f0_st__mean", "voiced_fraction")
     fused = WhisperEncoder(ENCODER, encoder.sha256, prosody=names)
     vector = fused.vector(signal())
-    assert vector.shape == (1026,) and fused.names[-2:] == names
+    assert vector.shape == (514,) and fused.names[-2:] == names
     assert json.loads(fused.to_metadata()["frontend_prosody"]) == list(names)
     with pytest.raises(ModelError, match="unknown functional columns"):
         WhisperEncoder(ENCODER, encoder.sha256, prosody=("nope",))
+    with pytest.raises(ModelError, match="unknown pooling"):
+        WhisperEncoder(ENCODER, encoder.sha256, pooling="max")

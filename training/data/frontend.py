@@ -23,6 +23,7 @@ class FrontendChoice:
     encoder: Path | None = None  # whisper-base: the encoder ONNX (default: the shipped one)
     level_dbfs: float | None = -20.0  # whisper-base: loud frames brought to this level
     prosody: tuple[str, ...] = ()  # whisper-base: functionals appended to the pooled vector
+    pooling: str = "mean"  # whisper-base: "mean" or "mean+std" over time
 
     def build(self):  # noqa: ANN201 (a streamer.model.frontends.FrontEnd)
         """The front-end object (cheap until its first vector)."""
@@ -39,7 +40,8 @@ class FrontendChoice:
                     f"encoder file not found: {path} (build it: python -m training.encoders.build "
                     "--blocks 3 --int8 --output models/whisper-base-b3.int8.onnx)"
                 )
-            return WhisperEncoder(path, file_sha256(path), self.level_dbfs, self.prosody)
+            sha = file_sha256(path)
+            return WhisperEncoder(path, sha, self.level_dbfs, self.prosody, self.pooling)
         raise ConfigError(f"unknown front-end {self.name!r} ({', '.join(FRONTEND_NAMES)})")
 
 
