@@ -19,7 +19,7 @@ SAMPLE := out/sample.wav
 
 demo: apt-runtime $(VENV)/.runtime
 	$(BIN)/python -m streamer.live.demo $(SAMPLE)
-	$(BIN)/ser-live --input $(SAMPLE) --csv out/sample.csv
+	$(BIN)/ser-live --input $(SAMPLE) --csv out/sample.csv --overwrite
 	@echo "timeline written to out/sample.csv"
 
 test: apt-test $(VENV)/.test

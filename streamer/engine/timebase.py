@@ -11,6 +11,11 @@ Three cases:
   says nothing about the call, so both come from stream time: ``wall_time`` = start + the
   stream time at which the utterance closed, ``latency_ms`` = that time less the end of speech.
   The same file then gives the same rows on every replay, in every process.
+
+A latency measured on the clock means what a listener waits only while the audio comes at its
+own pace. Read from a pipe faster than real time (``cat call.wav | ser-live --input -``), the
+rows queue up behind audio that arrived early, and the figure measures that backlog instead:
+:func:`latency_name` says which a run's figure is, for the summary and the live view.
 """
 
 from __future__ import annotations
@@ -61,3 +66,14 @@ class Timebase:
         if self.start is None:
             return latency_ms, datetime.now(timezone.utc).astimezone()
         return latency_ms, self.start + timedelta(seconds=closed_s)
+
+
+FASTER_THAN_REAL_TIME = 1.25  # audio seconds per wall-clock second beyond which input is "fast"
+
+
+def latency_name(audio_s: float, wall_s: float, on_clock: bool) -> str:
+    """``"latency"``, or ``"backlog"`` when the figure was measured on the clock (``on_clock``)
+    while the input came faster than real time (``audio_s`` of audio in ``wall_s``)."""
+    if on_clock and wall_s > 0 and audio_s > FASTER_THAN_REAL_TIME * wall_s:
+        return "backlog"
+    return "latency"

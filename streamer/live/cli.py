@@ -20,15 +20,17 @@ from streamer.cli_common import (
     say,
     stop_on_signals,
 )
-from streamer.errors import OutputError, SerError
+from streamer.errors import ConfigError, OutputError, SerError
 from streamer.live.options import (
-    JSONL_STDOUT,
     RAW_FORMAT_NAMES,
     check_duration,
     check_input_flags,
+    check_log_flags,
     parse_start_time,
     reading_stdin,
+    to_stdout,
 )
+from streamer.live.stopping import RepeatedStop
 from streamer.sinks.output_paths import check_outputs
 
 PROG = "ser-live"
@@ -77,12 +79,32 @@ def _input_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def _output_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--csv", type=Path, help="log one row per utterance to this CSV file")
+    parser.add_argument(
+        "--csv",
+        type=Path,
+        metavar="PATH",
+        help="log one row per utterance to this CSV file (columns: docs/csv.md); '-' writes the "
+        "rows to stdout and nothing else goes there (no live view, no lines)",
+    )
     parser.add_argument(
         "--jsonl",
         type=Path,
-        help='log one JSON object per result (the CSV\'s fields and "final") here; "-" writes '
-        "them to stdout and nothing else (no live view, no lines)",
+        metavar="PATH",
+        help="log one JSON object per result (the CSV's fields and \"final\") to this file; '-' "
+        "writes them to stdout and nothing else goes there (no live view, no lines)",
+    )
+    existing = parser.add_mutually_exclusive_group()
+    existing.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace a --csv/--jsonl file that already exists (without this or --append, an "
+        "existing log with rows is refused)",
+    )
+    existing.add_argument(
+        "--append",
+        action="store_true",
+        help="add rows to a --csv/--jsonl file that already exists; its columns must be the "
+        "ones this run writes (same model, channel choice and version)",
     )
     parser.add_argument(
         "--screenshot",
@@ -92,7 +114,9 @@ def _output_flags(parser: argparse.ArgumentParser) -> None:
         "(terminal width, or $COLUMNS, or 100 columns when not on a terminal)",
     )
     parser.add_argument(
-        "--no-ui", action="store_true", help="no live view; print a line per utterance"
+        "--no-ui",
+        action="store_true",
+        help="no live view; print one line per utterance on stdout (the summary goes to stderr)",
     )
 
 
@@ -146,22 +170,34 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _logs(args: argparse.Namespace) -> dict[str, Path | None]:
+    return {"--csv": args.csv, "--jsonl": args.jsonl}
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.list_devices:
         return _list_devices()
     try:
         input_file = None if reading_stdin(args) else args.input
-        jsonl = None if str(args.jsonl) == JSONL_STDOUT else args.jsonl
-        check_outputs(input_file, {"--csv": args.csv, "--jsonl": jsonl}, args.screenshot)
-    except OutputError as exc:
+        logs = {flag: None if to_stdout(path) else path for flag, path in _logs(args).items()}
+        check_outputs(input_file, logs, args.screenshot)
+        check_log_flags(args)
+    except (OutputError, ConfigError) as exc:
         return report(PROG, exc)
     stop = threading.Event()
+    again = RepeatedStop(PROG)
     try:
         # From here on the first Ctrl-C (or SIGTERM/SIGHUP) is a stop request, even while the
-        # libraries and the model load; a second one leaves at once.
-        with stop_on_signals(stop), _quiet_native_stderr():
-            return _run(args, stop)
+        # libraries and the model load; a second one leaves at once while nothing is written,
+        # and after the wrap-up once the run writes (streamer/live/stopping.py).
+        with stop_on_signals(stop, again), _quiet_native_stderr():
+            code = _run(args, stop, again.writing)
+            again.done()
+            if again.repeated.is_set() and code == EXIT_OK:  # asked twice: the exit code says so
+                say(f"{PROG}: interrupted")
+                return EXIT_INTERRUPTED
+            return code
     except KeyboardInterrupt:
         say(f"{PROG}: interrupted")
         return EXIT_INTERRUPTED
@@ -207,14 +243,14 @@ def _list_devices() -> int:
     return EXIT_OK
 
 
-def _run(args: argparse.Namespace, stop: threading.Event) -> int:
+def _run(args: argparse.Namespace, stop: threading.Event, writing: threading.Event) -> int:
     from streamer.engine.run import InputLost, LogLost
     from streamer.live.session import execute
 
     try:
         check_duration(args.duration)
         check_input_flags(args)
-        summary = execute(args, stop, interactive=sys.stdout.isatty())
+        summary = execute(args, stop, interactive=sys.stdout.isatty(), writing=writing)
     except (InputLost, LogLost) as exc:  # rows so far are on disk; what was done, then what failed
         say(exc.summary.describe())
         return report(PROG, exc)

@@ -7,7 +7,7 @@ import base64
 from collections.abc import Sequence
 from html import escape
 
-from streamer.emotions import colour_of, shown_label
+from streamer.emotions import colour_of, shown_detail, shown_label
 from streamer.live.widgets import clock
 from streamer.report.summary import CallSummary, Side
 from streamer.report.timeline import Timeline
@@ -93,7 +93,8 @@ def render_html(
                 f"<tr>{side}"
                 f'<td class="num">{clock(p.start_s, True)}</td>'
                 f'<td class="num">{clock(p.end_s, True)}</td>'
-                f"<td>{_chip(shown_label(p, uncertain_below))}</td><td>{escape(p.label)}</td>"
+                f"<td>{_chip(shown_label(p, uncertain_below))} "
+                f"{escape(shown_detail(p, uncertain_below))}</td><td>{escape(p.label)}</td>"
                 f'<td class="num">{p.confidence:.0%}</td>{probs}</tr>'
             )
         parts.append("</table>")
