@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import math
 import threading
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from streamer.cli_common import channel_mode
@@ -36,9 +36,14 @@ def parse_start_time(text: str) -> datetime:
             "2026-11-29 14:05:00)"
         ) from None
     try:
-        return stamp if stamp.tzinfo is not None else stamp.astimezone()
+        stamp = stamp if stamp.tzinfo is not None else stamp.astimezone()
+        stamp + timedelta(seconds=MAX_DURATION_S)  # a year of rows must still fit the calendar
     except (OverflowError, ValueError, OSError):
-        raise argparse.ArgumentTypeError(f"--start-time out of range: {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"--start-time out of range: {text!r} (rows are stamped with it plus the stream "
+            "time; give a time at least a year before 9999-12-31)"
+        ) from None
+    return stamp
 
 
 def reading_stdin(args: argparse.Namespace) -> bool:
