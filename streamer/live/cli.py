@@ -68,13 +68,34 @@ def _input_flags(parser: argparse.ArgumentParser) -> None:
         help="interleaved channels of the raw PCM (default with --raw-rate: 1)",
     )
     add_channel_flags(parser)
-    parser.add_argument("--device", help="input device: index or part of its name")
-    parser.add_argument("--list-devices", action="store_true", help="list input devices and exit")
-    pace = parser.add_mutually_exclusive_group()
-    pace.add_argument("--realtime", action="store_true", help="replay files at real-time pace")
-    pace.add_argument("--fast", action="store_true", help="replay files as fast as possible")
     parser.add_argument(
-        "--duration", type=float, metavar="SECONDS", help="stop after this much wall-clock time"
+        "--device",
+        metavar="ID|NAME",
+        help="input device: its index, or part of its name (see --list-devices; default: the "
+        "system's default input)",
+    )
+    parser.add_argument(
+        "--list-devices",
+        action="store_true",
+        help="list input devices (index, name, channels, default rate in Hz) and exit",
+    )
+    pace = parser.add_mutually_exclusive_group()
+    pace.add_argument(
+        "--realtime",
+        action="store_true",
+        help="replay files at real-time pace (default with the live view: replay.pace = auto)",
+    )
+    pace.add_argument(
+        "--fast",
+        action="store_true",
+        help="replay files as fast as possible (default with --no-ui: replay.pace = auto)",
+    )
+    parser.add_argument(
+        "--duration",
+        type=float,
+        metavar="SECONDS",
+        help="stop after this many seconds of wall-clock time, up to a year (default: run until "
+        "the input ends or Ctrl-C)",
     )
 
 
@@ -120,42 +141,78 @@ def _output_flags(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _model_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", type=Path, help="ONNX model (default: model.path in the config)")
+def _model_flags(parser: argparse.ArgumentParser, shipped: dict[str, str]) -> None:
     parser.add_argument(
-        "--config", type=Path, help="a config file layered over the shipped defaults"
+        "--model",
+        type=Path,
+        metavar="PATH",
+        help=f"ONNX model file (default: model.path = {shipped.get('model.path', '?')})",
+    )
+    parser.add_argument(
+        "--config",
+        type=Path,
+        metavar="PATH",
+        help="a TOML file layered over the shipped config.toml (it may set only some keys)",
     )
     tuning = parser.add_argument_group("segmenting (override config.toml)")
     tuning.add_argument(
         "--vad-aggressiveness",
         type=int,
         choices=(0, 1, 2, 3),
-        help="webrtcvad mode, 0 (lenient) .. 3 (strict) (default: vad.aggressiveness)",
+        help="webrtcvad mode, 0 (lenient) .. 3 (strict) "
+        f"(default: vad.aggressiveness = {shipped.get('vad.aggressiveness', '?')})",
     )
-    tuning.add_argument(
-        "--hangover-ms", type=int, metavar="MS", help="silence that closes an utterance, ms"
+    segmenting = (
+        ("--hangover-ms", int, "MS", "hangover_ms", "silence that closes an utterance, in ms"),
+        ("--pre-roll-ms", int, "MS", "pre_roll_ms", "audio kept before speech starts, in ms"),
+        ("--min-utterance-s", float, "SECONDS", "min_utterance_s", "shorter speech is dropped"),
+        ("--max-utterance-s", float, "SECONDS", "max_utterance_s", "longer speech is cut"),
     )
-    tuning.add_argument(
-        "--pre-roll-ms", type=int, metavar="MS", help="audio kept before speech starts, ms"
-    )
-    tuning.add_argument(
-        "--min-utterance-s", type=float, metavar="S", help="shorter speech is dropped, seconds"
-    )
-    tuning.add_argument(
-        "--max-utterance-s", type=float, metavar="S", help="longer speech is cut, seconds"
-    )
+    for flag, kind, metavar, key, what in segmenting:
+        unit = "" if metavar == "MS" else ", in seconds"
+        default = shipped.get(f"segmenter.{key}", "?")
+        tuning.add_argument(
+            flag,
+            type=kind,
+            metavar=metavar,
+            help=f"{what}{unit} (default: segmenter.{key} = {default})",
+        )
     tuning.add_argument(
         "--partial-every-s",
         type=float,
         metavar="SECONDS",
-        help="during speech, a provisional result this often for the live view and JSON lines "
-        "(0 = off; default: segmenter.partial_every_s)",
+        help="during speech, a provisional result this often, in seconds, for the live view and "
+        "JSON lines; 0 = off "
+        f"(default: segmenter.partial_every_s = {shipped.get('segmenter.partial_every_s', '?')})",
     )
     tuning.add_argument(
         "--drop-pending",
         action="store_true",
-        help="on stop, drop the utterance in progress instead of classifying it",
+        help="on a stop (Ctrl-C, SIGTERM, --duration), drop the utterance in progress instead of "
+        "classifying it (default: segmenter.flush_on_stop = true classifies it)",
     )
+
+
+def shipped_defaults() -> dict[str, str]:
+    """The shipped config.toml's values the help names ("segmenter.hangover_ms" -> "300");
+    empty when it cannot be read (the help then says "?", and the run says why)."""
+    from streamer.settings import load_settings
+
+    try:
+        settings = load_settings()
+    except (SerError, OSError, ValueError):  # the help must never fail
+        return {}
+    seg = settings.segmenter
+    values = {
+        "model.path": settings.model.path.name,
+        "vad.aggressiveness": settings.vad.aggressiveness,
+        **{f"segmenter.{key}": getattr(seg, key) for key in SEGMENTER_KEYS},
+    }
+    return {key: str(value) for key, value in values.items()}
+
+
+SEGMENTER_KEYS = ("hangover_ms", "pre_roll_ms", "min_utterance_s", "max_utterance_s")
+SEGMENTER_KEYS += ("partial_every_s",)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -166,7 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _input_flags(parser)
     _output_flags(parser)
-    _model_flags(parser)
+    _model_flags(parser, shipped_defaults())
     return parser
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 from onnx_factory import write_linear_model
-from synth import SR, speech_and_silence
+from synth import speech_and_silence
 from tools import require_tool
 
 from streamer import EmotionStream
@@ -177,7 +177,8 @@ def test_results_carry_timezone_aware_datetimes(linear_model):
     assert isinstance(first.wall_time, datetime) and first.wall_time.tzinfo is not None
     assert before <= first.wall_time <= datetime.now(timezone.utc)
     start = datetime(2026, 5, 1, 8, 0, tzinfo=timezone(timedelta(hours=2)))
-    (first, *_) = results_of(EmotionStream(linear_model, start_time=start, partial_every_s=0), audio)
+    stream = EmotionStream(linear_model, start_time=start, partial_every_s=0)
+    (first, *_) = results_of(stream, audio)
     assert first.wall_time == start + timedelta(seconds=first.end_s + 0.3)  # + the hang-over
     assert shown_label(first, 0.4) in (first.label, "uncertain")
 
