@@ -166,7 +166,7 @@ def save_last_frame(
     elapsed_s: float,
     totals: Totals | None = None,
 ) -> None:
-    """The live view's final frame as an SVG (also after a --no-ui run, e.g. for the README)."""
+    """The live view's final frame as an SVG (also after a --no-ui run, e.g. for docs/live.svg)."""
     import shutil
 
     from streamer.live.view import ViewInfo, render, save_screenshot
