@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import functools
+import re
 import sys
 import threading
 from pathlib import Path
@@ -14,6 +16,7 @@ from streamer.cli_common import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     CommandParser,
+    HelpFormatter,
     add_channel_flags,
     exit_now,
     report,
@@ -141,12 +144,12 @@ def _output_flags(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _model_flags(parser: argparse.ArgumentParser, shipped: dict[str, str]) -> None:
+def _model_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--model",
         type=Path,
         metavar="PATH",
-        help=f"ONNX model file (default: model.path = {shipped.get('model.path', '?')})",
+        help="ONNX model file (default: model.path = {model.path})",
     )
     parser.add_argument(
         "--config",
@@ -160,7 +163,7 @@ def _model_flags(parser: argparse.ArgumentParser, shipped: dict[str, str]) -> No
         type=int,
         choices=(0, 1, 2, 3),
         help="webrtcvad mode, 0 (lenient) .. 3 (strict) "
-        f"(default: vad.aggressiveness = {shipped.get('vad.aggressiveness', '?')})",
+        "(default: vad.aggressiveness = {vad.aggressiveness})",
     )
     segmenting = (
         ("--hangover-ms", int, "MS", "hangover_ms", "silence that closes an utterance, in ms"),
@@ -170,20 +173,18 @@ def _model_flags(parser: argparse.ArgumentParser, shipped: dict[str, str]) -> No
     )
     for flag, kind, metavar, key, what in segmenting:
         unit = "" if metavar == "MS" else ", in seconds"
-        default = shipped.get(f"segmenter.{key}", "?")
         tuning.add_argument(
             flag,
             type=kind,
             metavar=metavar,
-            help=f"{what}{unit} (default: segmenter.{key} = {default})",
+            help=f"{what}{unit} (default: segmenter.{key} = {{segmenter.{key}}})",
         )
     tuning.add_argument(
         "--partial-every-s",
         type=float,
         metavar="SECONDS",
         help="during speech, a provisional result this often, in seconds, for the live view and "
-        "JSON lines; 0 = off "
-        f"(default: segmenter.partial_every_s = {shipped.get('segmenter.partial_every_s', '?')})",
+        "JSON lines; 0 = off (default: segmenter.partial_every_s = {segmenter.partial_every_s})",
     )
     tuning.add_argument(
         "--drop-pending",
@@ -193,6 +194,20 @@ def _model_flags(parser: argparse.ArgumentParser, shipped: dict[str, str]) -> No
     )
 
 
+class ShippedDefaultsHelp(HelpFormatter):
+    """Help whose "{segmenter.hangover_ms}"-style names show the shipped config.toml's values.
+    They are read only when help is printed: loading settings while the parser is built would
+    widen the start-up window in which a Ctrl-C meets no handler yet."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = super()._get_help_string(action)
+        if not text or "{" not in text:
+            return text
+        values = shipped_defaults()
+        return re.sub(r"\{([a-z_]+\.[a-z_]+)\}", lambda m: values.get(m.group(1), "?"), text)
+
+
+@functools.lru_cache(maxsize=1)
 def shipped_defaults() -> dict[str, str]:
     """The shipped config.toml's values the help names ("segmenter.hangover_ms" -> "300");
     empty when it cannot be read (the help then says "?", and the run says why)."""
@@ -218,12 +233,13 @@ SEGMENTER_KEYS += ("partial_every_s",)
 def build_parser() -> argparse.ArgumentParser:
     parser = CommandParser(
         prog=PROG,
+        formatter_class=ShippedDefaultsHelp,
         description="Real-time speech emotion monitor: listens (or replays a file), cuts speech "
         "into utterances and shows each one's emotion on a rolling timeline.",
     )
     _input_flags(parser)
     _output_flags(parser)
-    _model_flags(parser, shipped_defaults())
+    _model_flags(parser)
     return parser
 
 

@@ -432,3 +432,28 @@ def test_the_readme_stays_short():
         assert command in text
     for document in DOCUMENTS[1:]:
         assert f"({document})" in text, f"README.md does not link {document}"
+
+
+def test_links_between_the_documents_lead_somewhere():
+    """A relative link names a file that exists, and an #anchor a heading of that file."""
+    link = re.compile(r"\]\(([^)#\s]*)(#[^)\s]*)?\)")
+    for document in DOCUMENTS:
+        path = PROJECT / document
+        for target, anchor in link.findall(path.read_text(encoding="utf-8")):
+            if target.startswith(("http://", "https://", "mailto:")):
+                continue
+            linked = (path.parent / target).resolve() if target else path
+            assert linked.exists(), f"{document}: link to {target} leads nowhere"
+            if anchor and linked.suffix == ".md":
+                assert anchor[1:] in anchors(linked), f"{document}: no heading {target}{anchor}"
+
+
+def anchors(path: Path) -> set[str]:
+    """GitHub's anchors of a Markdown file's headings: lower case, punctuation dropped, spaces
+    to hyphens."""
+    names = set()
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("#"):
+            title = line.lstrip("#").strip().lower()
+            names.add(re.sub(r"[^\w\- ]", "", title).replace(" ", "-"))
+    return names
