@@ -55,6 +55,12 @@ def _input_flags(parser: argparse.ArgumentParser) -> None:
         "local time); rows carry it plus stream time as wall_time (default: a file's modification "
         "time less its duration when replayed fast, the clock otherwise and for stdin)",
     )
+    _raw_flags(parser)
+    add_channel_flags(parser)
+    _device_flags(parser)
+
+
+def _raw_flags(parser: argparse.ArgumentParser) -> None:
     raw = parser.add_argument_group(
         "raw PCM input (--raw-rate makes --input FILE or - headerless PCM)"
     )
@@ -70,7 +76,9 @@ def _input_flags(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="interleaved channels of the raw PCM (default with --raw-rate: 1)",
     )
-    add_channel_flags(parser)
+
+
+def _device_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--device",
         metavar="ID|NAME",

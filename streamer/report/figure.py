@@ -12,12 +12,14 @@ from __future__ import annotations
 import math
 import textwrap
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from matplotlib import patheffects
 from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.figure import Figure
+from matplotlib.gridspec import SubplotSpec
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MultipleLocator, PercentFormatter
 
@@ -372,6 +374,18 @@ def _shares_in(summary: CallSummary) -> float:
     return 0.5 + BAR_IN * len(summary.shares)
 
 
+@dataclass(frozen=True)
+class Call:
+    """What the figure draws, as build_figure was given it."""
+
+    timeline: Timeline
+    summary: CallSummary
+    audio: AudioView | None
+    uncertain_below: float
+    trend_alpha: float
+    sides: Sequence[Side]
+
+
 def build_figure(
     timeline: Timeline,
     summary: CallSummary,
@@ -383,14 +397,9 @@ def build_figure(
 ) -> Figure:
     """``sides``: one per channel of a call analysed channel by channel, each drawn as its own
     band strip on the shared time axis and summed up in a line of the header."""
-    duration = summary.duration_s
+    call = Call(timeline, summary, audio, uncertain_below, trend_alpha, sides)
     has_speech = bool(timeline.predictions)
-    rows: list[tuple[str, float]] = (
-        [("wave", 1.5), ("spec", 1.7)] if audio is not None else [] if sides else [("strip", 0.6)]
-    )
-    rows += [(f"side{i}", 0.5) for i in range(len(sides))]
-    if has_speech:
-        rows += [("mix", 1.5), ("conf", 1.2), ("affect", 1.3)]
+    rows = _rows(call)
     lines = summary.lines() + [side.summary.side_line(side.name) for side in sides]
     # Wrapped to the page, so a long side line or title is never cut at its right edge.
     lines = [part for line in lines for part in textwrap.wrap(line, SUMMARY_CHARS)]
@@ -402,24 +411,10 @@ def build_figure(
         plots_in = max(plots_in, _shares_in(summary) + 0.6 + PLANE_MIN_IN)
     height = header_in + plots_in + 0.55
     fig = Figure(figsize=(15, height), dpi=100, facecolor="white")
-    fig.text(
-        0.015,
-        1 - 0.15 / height,
-        "\n".join(title_lines),
-        fontsize=16,
-        weight="bold",
-        color=INK,
-        va="top",
-    )
-    fig.text(
-        0.015,
-        1 - (0.25 + title_in) / height,
-        "\n".join(lines),
-        fontsize=10.5,
-        color=INK,
-        va="top",
-        linespacing=1.5,
-    )
+    top = 1 - 0.15 / height
+    fig.text(0.015, top, "\n".join(title_lines), fontsize=16, weight="bold", color=INK, va="top")
+    below = 1 - (0.25 + title_in) / height
+    fig.text(0.015, below, "\n".join(lines), fontsize=10.5, color=INK, va="top", linespacing=1.5)
     grid = fig.add_gridspec(
         1,
         2,
@@ -430,48 +425,67 @@ def build_figure(
         bottom=0.55 / height,
         wspace=0.12,
     )
-    left = grid[0, 0].subgridspec(len(rows), 1, height_ratios=[h for _, h in rows], hspace=0.3)
+    _left_column(fig, grid[0, 0], rows, call)
+    if has_speech:
+        _right_column(fig, grid[0, 1], plots_in, call)
+    elif audio is None:
+        fig.axes[0].text(
+            0.5, 0.5, "no speech detected", transform=fig.axes[0].transAxes, ha="center",
+            va="center", fontsize=12, color=FAINT,
+        )
+    return fig
+
+
+def _rows(call: Call) -> list[tuple[str, float]]:
+    """The plots of the left column, top to bottom, with their heights (inches)."""
+    rows: list[tuple[str, float]] = (
+        [("wave", 1.5), ("spec", 1.7)]
+        if call.audio is not None
+        else []
+        if call.sides
+        else [("strip", 0.6)]
+    )
+    rows += [(f"side{i}", 0.5) for i in range(len(call.sides))]
+    if call.timeline.predictions:
+        rows += [("mix", 1.5), ("conf", 1.2), ("affect", 1.3)]
+    return rows
+
+
+def _left_column(fig: Figure, cell: SubplotSpec, rows: list[tuple[str, float]], call: Call) -> None:
+    """The call over time, every plot on one time axis."""
+    duration, timeline, threshold = call.summary.duration_s, call.timeline, call.uncertain_below
+    left = cell.subgridspec(len(rows), 1, height_ratios=[h for _, h in rows], hspace=0.3)
     first: Axes | None = None
     for i, (kind, _) in enumerate(rows):
         ax = fig.add_subplot(left[i, 0], sharex=first)
         first = first or ax
         _time_axis(ax, duration, show_labels=i == len(rows) - 1)
-        if kind == "wave" and audio is not None:
-            _waveform(ax, audio, timeline, uncertain_below)
-        elif kind == "spec" and audio is not None:
-            _spectrogram(ax, audio, timeline, uncertain_below)
+        if kind == "wave" and call.audio is not None:
+            _waveform(ax, call.audio, timeline, threshold)
+        elif kind == "spec" and call.audio is not None:
+            _spectrogram(ax, call.audio, timeline, threshold)
         elif kind == "strip":
-            _strip(ax, timeline, uncertain_below)
+            _strip(ax, timeline, threshold)
         elif kind.startswith("side"):
-            _side_strip(ax, sides[int(kind[4:])], uncertain_below)
+            _side_strip(ax, call.sides[int(kind[4:])], threshold)
         elif kind == "mix":
-            _mix(ax, timeline, trend_alpha, duration)
+            _mix(ax, timeline, call.trend_alpha, duration)
         elif kind == "conf":
-            _confidence(ax, timeline, uncertain_below)
+            _confidence(ax, timeline, threshold)
         elif kind == "affect":
-            _affect_course(ax, timeline, trend_alpha, duration)
+            _affect_course(ax, timeline, call.trend_alpha, duration)
         if i == len(rows) - 1:
             ax.set_xlabel("time (h:mm:ss)" if duration >= 3600 else "time (m:ss)", color=FAINT)
-    if not has_speech:
-        if audio is None:
-            fig.axes[0].text(
-                0.5,
-                0.5,
-                "no speech detected",
-                transform=fig.axes[0].transAxes,
-                ha="center",
-                va="center",
-                fontsize=12,
-                color=FAINT,
-            )
-        return fig
-    # Right column, in inches: the bars as tall as they need, the plane about square.
-    shares_in = _shares_in(summary)
+
+
+def _right_column(fig: Figure, cell: SubplotSpec, plots_in: float, call: Call) -> None:
+    """The totals, in inches: the bars as tall as they need, the plane about square, the colour
+    key between them when there is room."""
+    shares_in = _shares_in(call.summary)
     plane_in = max(PLANE_MIN_IN, min(3.6, plots_in - shares_in - 0.6))
     gap_in = plots_in - plane_in - shares_in
-    right = grid[0, 1].subgridspec(3, 1, height_ratios=(shares_in, gap_in, plane_in), hspace=0)
-    _shares(fig.add_subplot(right[0, 0]), summary)
+    right = cell.subgridspec(3, 1, height_ratios=(shares_in, gap_in, plane_in), hspace=0)
+    _shares(fig.add_subplot(right[0, 0]), call.summary)
     if gap_in > 1.0:
-        _key(fig.add_subplot(right[1, 0]), timeline.labels)
-    _plane(fig.add_subplot(right[2, 0]), timeline, uncertain_below)
-    return fig
+        _key(fig.add_subplot(right[1, 0]), call.timeline.labels)
+    _plane(fig.add_subplot(right[2, 0]), call.timeline, call.uncertain_below)
