@@ -534,11 +534,8 @@ class LiveView:
         # fullest layout that fits is drawn whole; failing all, the compact one.
         lines: list[list[Segment]] = []
         if width >= COMPACT_COLUMNS:
-            for layout in LAYOUTS:
-                lines = self._full(console, unbounded, width, layout)
-                if len(lines) <= height - 1:
-                    break
-        if width < COMPACT_COLUMNS or len(lines) > height - 1:
+            lines = self._fitting_layout(console, unbounded, width, height)
+        if width < COMPACT_COLUMNS or not lines:
             for columns in (1, 2):  # the bars two abreast when one column runs off the bottom
                 compact = Group(*self._compact(width, columns))
                 lines = console.render_lines(compact, unbounded, new_lines=True)
@@ -557,15 +554,35 @@ class LiveView:
                 self.info
             )
 
-    def _full(
+    def _fitting_layout(
+        self, console: Console, options: ConsoleOptions, width: int, height: int
+    ) -> list[list[Segment]]:
+        """The lines of the fullest boxed layout that fits ``height`` (one line kept free); []
+        when none does. The status and timeline are drawn once per colour-key choice, and a
+        layout whose bars alone would not fit is not drawn at all (the view redraws 8 times a
+        second)."""
+        tops: dict[bool, list[list[Segment]]] = {}
+        for layout in LAYOUTS:
+            if layout.legend not in tops:
+                status = _status(self.streams, self.stats, self.info, self.elapsed_s, width)
+                timeline = _timeline(self.streams, self.info, width, layout.legend)
+                group = Group(status, timeline)
+                tops[layout.legend] = console.render_lines(group, options, new_lines=True)
+            top = tops[layout.legend]
+            bars = math.ceil(len(self.info.labels) / layout.bar_columns)
+            if len(top) + bars + 3 > height - 1:  # borders and "so far": it cannot fit
+                continue
+            lines = top + self._middle(console, options, width, layout)
+            if len(lines) <= height - 1:
+                return lines
+        return []
+
+    def _middle(
         self, console: Console, options: ConsoleOptions, width: int, layout: Layout
     ) -> list[list[Segment]]:
-        """The boxed layout's lines: status, timeline, then "now" and "mood" side by side (and
-        the recent list beside them on a wide terminal)."""
+        """"now" and "mood" side by side (and the recent list beside them on a wide
+        terminal)."""
         streams, info = self.streams, self.info
-        status = _status(streams, self.stats, info, self.elapsed_s, width)
-        timeline = _timeline(streams, info, width, layout.legend)
-        top = console.render_lines(Group(status, timeline), options, new_lines=True)
         shown, stream = _newest(streams)
         beside: list[RenderableType] = []
         rest = width
@@ -590,7 +607,7 @@ class LiveView:
             _mood(stream, shown, info, rest - now_width, layout),
             *beside,
         )
-        return top + console.render_lines(middle, options, new_lines=True)
+        return console.render_lines(middle, options, new_lines=True)
 
     def _compact(self, width: int, bar_columns: int = 1) -> list[RenderableType]:
         """Small terminals: no boxes, the most important first (the frame is cut at the
