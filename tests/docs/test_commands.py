@@ -336,7 +336,7 @@ class Documents:
         return {k: v for k, v in env.items() if k.startswith("PULSE_")}
 
     def run(self, step: Step) -> Outcome:
-        for earlier in ALL_STEPS:
+        for earlier in RUN:
             if earlier.document == step.document and earlier.id not in self.done:
                 self.done[earlier.id] = self._run_one(earlier)
             if earlier == step:
@@ -345,13 +345,11 @@ class Documents:
 
     def _run_one(self, step: Step) -> Outcome:
         sandbox = self.sandbox(step.document)
-        how = SPECIAL.get(step.command)
+        how = special(step)
         if step.kind == "python":
             program = sandbox / f"step_{step.line}.py"
             program.write_text(step.text, encoding="utf-8")
             return self._shell([sys.executable, program.name], sandbox, self.environment(False))
-        if how is not None and not how.run:
-            return Outcome(0, "", "", "(not run)")
         command = step.text if how is None or how.instead is None else how.instead
         command = command.format(venv=sys.prefix) if how is not None else command
         if "ffmpeg" in command:
@@ -392,11 +390,17 @@ def documents(tmp_path_factory):
         yield Documents(tmp_path_factory.mktemp("docs"), stack)
 
 
-@pytest.mark.parametrize("step", ALL_STEPS, ids=[step.id for step in ALL_STEPS])
+def special(step: Step) -> How | None:
+    return SPECIAL.get(step.command) if step.kind == "bash" else None
+
+
+NOT_RUN = [step for step in ALL_STEPS if (how := special(step)) is not None and not how.run]
+RUN = [step for step in ALL_STEPS if step not in NOT_RUN]
+
+
+@pytest.mark.parametrize("step", RUN, ids=[step.id for step in RUN])
 def test_the_documented_command_runs_as_written(documents, step):
-    how = SPECIAL.get(step.command) if step.kind == "bash" else None
-    if how is not None and not how.run:
-        pytest.skip(f"not run here: {how.reason}")  # the reason, stated in SPECIAL
+    how = special(step)
     outcome = documents.run(step)
     failed = outcome.code != 0 or "Traceback" in outcome.stderr
     if how is not None and how.xfail:
@@ -407,6 +411,15 @@ def test_the_documented_command_runs_as_written(documents, step):
         f"{step.id}: `{outcome.ran}` exited {outcome.code}\n"
         f"--- stderr\n{outcome.stderr[-3000:]}\n--- stdout\n{outcome.stdout[-1500:]}"
     )
+
+
+@pytest.mark.parametrize("step", NOT_RUN, ids=[step.id for step in NOT_RUN])
+def test_a_command_not_run_here_says_why_and_what_covers_it(step):
+    """Not run here, never silently: the reason is stated, and a test it names exists."""
+    how = special(step)
+    assert how is not None and len(how.reason) > 20
+    for named in re.findall(r"tests/[\w/]+(?:\.py)?", how.reason):
+        assert (PROJECT / named).exists(), f"{step.id}: {named} does not exist"
 
 
 def test_every_command_is_in_a_block_the_test_reads():
