@@ -10,8 +10,10 @@ SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # PortAudio for the microphone, espeak-ng to synthesise the demo sample.
 APT_RUNTIME := libportaudio2 espeak-ng
 # The live-path tests (and bench/live.py) start a private PulseAudio server (pactl drives it)
-# that PortAudio reaches through ALSA's pulse plugin.
-APT_TEST    := $(APT_RUNTIME) pulseaudio pulseaudio-utils libasound2-plugins alsa-utils tmux
+# that PortAudio reaches through ALSA's pulse plugin; the documentation's commands use ffmpeg
+# (phone formats) and jq (JSON lines), and tests/docs runs them as written.
+APT_TEST    := $(APT_RUNTIME) pulseaudio pulseaudio-utils libasound2-plugins alsa-utils tmux \
+               ffmpeg jq
 
 SAMPLE := out/sample.wav
 
@@ -19,7 +21,7 @@ SAMPLE := out/sample.wav
 
 demo: apt-runtime $(VENV)/.runtime
 	$(BIN)/python -m streamer.live.demo $(SAMPLE)
-	$(BIN)/ser-live --input $(SAMPLE) --csv out/sample.csv
+	$(BIN)/ser-live --input $(SAMPLE) --csv out/sample.csv --overwrite
 	@echo "timeline written to out/sample.csv"
 
 test: apt-test $(VENV)/.test

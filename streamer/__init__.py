@@ -1,4 +1,4 @@
-"""ser-live: speech emotion, live. The Python API is :class:`EmotionStream` (see the README).
+"""ser-live: speech emotion, live. The Python API is :class:`EmotionStream` (see docs/api.md).
 
 Names are loaded on first use, so ``import streamer`` (and every command's ``--help``) stays
 free of numpy and onnxruntime until they are needed.

@@ -94,16 +94,22 @@ def report(prog: str, exc: BaseException) -> int:
 
 
 @contextmanager
-def stop_on_signals(stop: threading.Event) -> Iterator[None]:
+def stop_on_signals(
+    stop: threading.Event, again: Callable[[], None] | None = None
+) -> Iterator[None]:
     """SIGINT, SIGTERM and SIGHUP (the terminal closed, SSH lost) ask the run to stop; the loop
     then finishes cleanly within a block. A stop asked before the run starts ends it at once; a
-    second signal raises KeyboardInterrupt (the user really wants out). A signal the caller set
-    to be ignored (``nohup``, a background job) stays ignored. Only in the main thread."""
+    second signal raises KeyboardInterrupt (the user really wants out), or calls ``again`` when
+    given (a command that decides itself, e.g. to finish writing first). A signal the caller
+    set to be ignored (``nohup``, a background job) stays ignored. Only in the main thread."""
     previous = {}
 
     def handler(signum: int, frame: Any) -> None:
         if stop.is_set():
-            raise KeyboardInterrupt
+            if again is None:
+                raise KeyboardInterrupt
+            again()
+            return
         stop.set()
 
     for sig in STOP_SIGNALS:

@@ -19,9 +19,14 @@ named excited (+V +A), tense (-V +A), low (-V -A) and relaxed (+V -A); near the 
 
 Uncertain gate
 --------------
-When an utterance's confidence (its largest probability) is below ``ui.uncertain_below`` it is
-shown as ``uncertain``. Logs (CSV, JSONL) still record the arg-max label, the confidence and every
-probability; only what people see is gated.
+When an utterance's confidence (its largest probability) is below the run's threshold (the
+model's own, or ``ui.uncertain_below``: :func:`uncertain_threshold`) it is shown as
+``uncertain``. The wording is decided here, once, for the live view, the stdout lines, the logs
+and the reports: :func:`shown_label` (``angry`` or ``uncertain``: the logs' ``shown`` column,
+the lines' ``emotion=``) and :func:`shown_text` (``angry 72 %`` or
+``uncertain (leaning sad 38 %)``: what people read). Logs (CSV, JSONL) also keep the arg-max
+label, the confidence and every probability, so ``uncertain (leaning sad 38 %)`` is a row's
+``shown``, ``label`` and ``confidence``.
 """
 
 from __future__ import annotations
@@ -93,6 +98,29 @@ def colour_of(label: str) -> str:
 def shown_label(prediction: Prediction, uncertain_below: float) -> str:
     """The label people see: the arg-max, or ``uncertain`` when confidence < ``uncertain_below``."""
     return UNCERTAIN if prediction.confidence < uncertain_below else prediction.label
+
+
+def percent(fraction: float) -> str:
+    """A probability as people read it here: ``38 %`` (whole percent, a space before the sign)."""
+    return f"{fraction * 100:.0f} %" if math.isfinite(fraction) else "- %"
+
+
+def shown_detail(prediction: Prediction, uncertain_below: float) -> str:
+    """What follows the shown label: ``72 %``, or ``(leaning sad 38 %)`` for an uncertain one."""
+    if shown_label(prediction, uncertain_below) == UNCERTAIN:
+        return f"(leaning {prediction.label} {percent(prediction.confidence)})"
+    return percent(prediction.confidence)
+
+
+def shown_text(prediction: Prediction, uncertain_below: float) -> str:
+    """The one wording of a result for people: ``angry 72 %``, ``uncertain (leaning sad 38 %)``."""
+    return f"{shown_label(prediction, uncertain_below)} {shown_detail(prediction, uncertain_below)}"
+
+
+def shown_width(labels: Sequence[str]) -> int:
+    """Characters :func:`shown_text` can take for a model's ``labels`` (for aligned columns)."""
+    longest = max((len(label) for label in labels), default=0)
+    return max(len(UNCERTAIN) + len(" (leaning  100 %)") + longest, longest + len(" 100 %"))
 
 
 def affect(labels: Sequence[str], probabilities: Sequence[float]) -> tuple[float, float] | None:

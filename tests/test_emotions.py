@@ -73,3 +73,19 @@ def test_trend_is_an_exponential_moving_average_over_utterances():
     assert smoothed[2][[happy, sad]] == pytest.approx([0.25, 0.75])
     assert np.allclose([s.sum() for s in smoothed], 1.0)
     assert trend([first, second], alpha=1.0)[1][sad] == 1.0  # alpha 1: no smoothing
+
+
+def test_the_one_wording_of_a_result():
+    """Issue 21.4: the view, the lines, the logs and the reports say a result the same way."""
+    from streamer.emotions import shown_detail, shown_text, shown_width
+
+    sure = prediction(0, 1, (0.1, 0.12, 0.06, 0.72))
+    unsure = prediction(0, 1, (0.2, 0.22, 0.38, 0.2))
+    assert shown_text(sure, 0.45) == "angry 72 %"
+    assert shown_text(unsure, 0.45) == "uncertain (leaning sad 38 %)"
+    assert shown_detail(unsure, 0.45) == "(leaning sad 38 %)"
+    assert shown_text(unsure, 0.38) == "sad 38 %"  # at the threshold it is shown as itself
+    widest = prediction(0, 1, (0.0, 0.0, 0.0, 1.0), labels=("neutral", "happy", "sad", "surprised"))
+    assert len(shown_text(widest, 0.45)) <= shown_width(widest.labels)
+    unsure_widest = prediction(0, 1, (0.3, 0.0, 0.0, 0.7), labels=widest.labels)
+    assert len(shown_text(unsure_widest, 0.99)) == shown_width(widest.labels) - 1  # 70 vs 100

@@ -91,3 +91,45 @@ def test_without_extras_the_tools_say_which_extra_to_install(installed, tmp_path
     assert train.stderr.count("\n") == 1 and "pip install 'ser-live[train]'" in train.stderr
     report = run(installed / "ser-report", "x.csv", "-o", "r.png", cwd=tmp_path)
     assert report.returncode == 1 and "pip install 'ser-live[plots]'" in report.stderr
+
+
+# What the wheel asks pip for when installed without extras (issue 21.11): the live path's
+# libraries and nothing that only training, reports, benchmarks or the cluster need.
+RUNTIME = {
+    "numpy",
+    "scipy",  # the feature extractor's FFTs and sparse filter banks
+    "soundfile",
+    "soxr",
+    "sounddevice",
+    "webrtcvad-wheels",
+    "onnxruntime",
+    "rich",
+    "tomli",  # only on Python 3.10 (tomllib is in the standard library from 3.11)
+}
+NEVER_AT_RUNTIME = {"matplotlib", "scikit-learn", "skl2onnx", "onnx", "librosa", "torch"}
+NEVER_AT_RUNTIME |= {"opensmile", "distributed", "dask", "ctranslate2", "threadpoolctl"}
+
+
+def test_the_wheel_declares_exactly_the_runtime_requirements(installed, tmp_path):
+    probe = (
+        "import re; from importlib import metadata\n"
+        "for req in metadata.requires('ser-live'):\n"
+        "    if 'extra ==' not in req:\n"
+        "        print(re.split(r'[ ;<>=!~\\[(]', req, maxsplit=1)[0].lower())\n"
+    )
+    declared = run(installed / "python", "-c", probe, cwd=tmp_path)
+    assert declared.returncode == 0, declared.stderr
+    assert set(declared.stdout.split()) == RUNTIME
+
+
+def test_the_install_holds_the_runtime_and_nothing_else(installed, tmp_path):
+    """bench/install_size.py measures the fresh venv; every distribution in it is ser-live's
+    requirement, a requirement of one, or the venv's own pip and setuptools."""
+    measured = run(sys.executable, PROJECT / "bench" / "install_size.py", "--venv",
+                   installed.parent, cwd=tmp_path)
+    assert measured.returncode == 0, measured.stderr
+    lines = measured.stdout.splitlines()
+    assert not [line for line in lines if line.startswith("unexpected:")], measured.stdout
+    names = {line.split()[0] for line in lines[1:] if not line.startswith(("runtime", "venv"))}
+    assert RUNTIME - {"tomli"} <= names and not names & NEVER_AT_RUNTIME
+    assert lines[-2].startswith("runtime_mb: ") and lines[-1].startswith("venv_mb: ")

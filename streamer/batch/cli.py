@@ -55,7 +55,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="INPUT",
         help="audio files, folders (searched recursively) or @list.txt (one path per line)",
     )
-    parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        metavar="DIR",
+        help="output folder: a timeline per recording, and calls.csv",
+    )
     parser.add_argument("--jsonl", action="store_true", help="also write a JSONL timeline each")
     parser.add_argument(
         "--report", choices=("png", "html"), help="also draw ser-report's report for each"
@@ -65,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--workers",
         type=int,
         default=available_cores(),
+        metavar="N",
         help="worker processes on this machine (default: the cores available)",
     )
     engine.add_argument(
@@ -78,8 +85,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="give up connecting to the Dask scheduler after this long",
     )
     add_channel_flags(parser)
-    parser.add_argument("--model", type=Path, help="ONNX model (default: model.path in the config)")
-    parser.add_argument("--config", type=Path, help="a config file layered over the defaults")
+    parser.add_argument(
+        "--model", type=Path, metavar="PATH", help="ONNX model (default: model.path in the config)"
+    )
+    parser.add_argument(
+        "--config", type=Path, metavar="PATH", help="a config file layered over the defaults"
+    )
     parser.add_argument(
         "--retry-failed", action="store_true", help="try recordings that failed before again"
     )

@@ -175,9 +175,10 @@ def _replay(
         totals = Totals(stream.uncertain_below)
         sinks.append(totals)
         temps[0].parent.mkdir(parents=True, exist_ok=True)
-        sinks.append(CsvSink(temps[0], model.labels, by_channel))
+        shown = stream.uncertain_below  # the `shown` column, as in ser-live's logs
+        sinks.append(CsvSink(temps[0], model.labels, by_channel, uncertain_below=shown))
         if spec.jsonl:
-            sinks.append(JsonlSink(temps[1], model.labels, by_channel))
+            sinks.append(JsonlSink(temps[1], model.labels, by_channel, uncertain_below=shown))
         summary = run(source, stream, sinks, threading.Event())
     finally:
         source.close()

@@ -134,7 +134,7 @@ class EmotionStream:
 
     @uncertain_below.setter
     def uncertain_below(self, value: float) -> None:
-        if not (isinstance(value, (int, float)) and 0.0 <= value <= 1.0):
+        if isinstance(value, bool) or not (isinstance(value, (int, float)) and 0 <= value <= 1):
             raise ConfigError(f"uncertain_below must be 0..1 (got {value!r})")
         self._uncertain_below = float(value)
 

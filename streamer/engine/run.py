@@ -19,6 +19,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from streamer.engine.channel_stream import Snapshot
+from streamer.engine.timebase import latency_name
 from streamer.errors import LogWriteError, SourceError
 from streamer.results import Prediction
 from streamer.sinks import Sink
@@ -48,6 +49,7 @@ class RunSummary:
     latency_p95_ms: float | None
     ended_by: str  # "end of input", "time limit", "stop request", "input failure", "log failure"
     non_speech: int = 0  # segments the model's gate judged noise, music or other non-speech
+    latency_name: str = "latency"  # "backlog": measured on the clock, input faster than real time
 
     def describe(self) -> str:
         parts = [
@@ -64,9 +66,13 @@ class RunSummary:
                 "not classified"
             )
         if self.latency_median_ms is not None:
-            parts.append(
-                f"latency median {self.latency_median_ms:.0f} ms, p95 {self.latency_p95_ms:.0f} ms"
+            figure = (
+                f"{self.latency_name} median {self.latency_median_ms:.0f} ms, "
+                f"p95 {self.latency_p95_ms:.0f} ms"
             )
+            if self.latency_name == "backlog":
+                figure += " (the input came faster than real time: not a live latency)"
+            parts.append(figure)
         return "summary: " + "; ".join(parts)
 
 
@@ -165,7 +171,9 @@ def run(
         ended_by = "time limit"
     else:
         ended_by = "stop request" if stop.is_set() else "end of input"
-    summary = _summary(source, analyser.snapshot(), time.monotonic() - started, ended_by)
+    timebase = getattr(analyser, "timebase", None)
+    on_clock = timebase is not None and not timebase.stream_latency
+    summary = _summary(source, analyser.snapshot(), time.monotonic() - started, ended_by, on_clock)
     if failure is not None:
         raise InputLost(str(failure), summary) from None
     if outputs.failure is not None:
@@ -173,7 +181,9 @@ def run(
     return summary
 
 
-def _summary(source: Source, snap: Snapshot, wall_s: float, ended_by: str) -> RunSummary:
+def _summary(
+    source: Source, snap: Snapshot, wall_s: float, ended_by: str, on_clock: bool
+) -> RunSummary:
     return RunSummary(
         utterances=snap.utterances,
         audio_s=snap.position_s,
@@ -185,4 +195,5 @@ def _summary(source: Source, snap: Snapshot, wall_s: float, ended_by: str) -> Ru
         latency_p95_ms=snap.latency_p95_ms,
         ended_by=ended_by,
         non_speech=snap.non_speech,
+        latency_name=latency_name(snap.position_s, wall_s, on_clock),
     )

@@ -11,6 +11,11 @@ Three cases:
   says nothing about the call, so both come from stream time: ``wall_time`` = start + the
   stream time at which the utterance closed, ``latency_ms`` = that time less the end of speech.
   The same file then gives the same rows on every replay, in every process.
+
+A latency measured on the clock means what a listener waits only while the audio comes at its
+own pace. Read from a pipe faster than real time (``cat call.wav | ser-live --input -``), the
+rows queue up behind audio that arrived early, and the figure measures that backlog instead:
+:func:`latency_name` says which a run's figure is, for the summary and the live view.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from streamer.errors import ConfigError
 from streamer.results import Utterance
 
 
@@ -54,10 +60,31 @@ class Timebase:
         (seconds, monotonic) of when the end of speech arrived and of now."""
         closed_s = utterance.end_s if utterance.closed_s is None else utterance.closed_s
         if self.stream_latency:
-            assert self.start is not None
             latency_ms = max(0.0, (closed_s - utterance.end_s) * 1000.0)
-            return latency_ms, self.start + timedelta(seconds=closed_s)
+            return latency_ms, self._at(closed_s)
         latency_ms = max(0.0, (now - speech_ended) * 1000.0)
         if self.start is None:
             return latency_ms, datetime.now(timezone.utc).astimezone()
-        return latency_ms, self.start + timedelta(seconds=closed_s)
+        return latency_ms, self._at(closed_s)
+
+    def _at(self, stream_s: float) -> datetime:
+        """The start plus ``stream_s``; a ConfigError (one line) past the end of the calendar."""
+        assert self.start is not None
+        try:
+            return self.start + timedelta(seconds=stream_s)
+        except OverflowError:
+            raise ConfigError(
+                f"start time {self.start.isoformat()} plus {stream_s:.1f} s of audio runs past "
+                "the last date a row can carry (9999-12-31); give an earlier start time"
+            ) from None
+
+
+FASTER_THAN_REAL_TIME = 1.25  # audio seconds per wall-clock second beyond which input is "fast"
+
+
+def latency_name(audio_s: float, wall_s: float, on_clock: bool) -> str:
+    """``"latency"``, or ``"backlog"`` when the figure was measured on the clock (``on_clock``)
+    while the input came faster than real time (``audio_s`` of audio in ``wall_s``)."""
+    if on_clock and wall_s > 0 and audio_s > FASTER_THAN_REAL_TIME * wall_s:
+        return "backlog"
+    return "latency"

@@ -42,7 +42,7 @@ class Line:
 # A support call: the agent (a British voice, even pace) and the customer (a female American
 # voice) who is irritated, then panics, gives up, and is at last delighted. Each line is spoken
 # the way its words mean it: fast and loud when angry, fast and very high when afraid, slow,
-# low and quiet when resigned, quick and bright when glad. README.md quotes what the default
+# low and quiet when resigned, quick and bright when glad. docs/cli.md quotes what the default
 # model hears in it; tests/test_sample.py checks the layout.
 AGENT_VOICE, CUSTOMER_VOICE = "en-gb", "en-us+f3"
 

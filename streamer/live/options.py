@@ -9,8 +9,8 @@ from __future__ import annotations
 import argparse
 import math
 import threading
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Literal
 
 from streamer.cli_common import channel_mode
 from streamer.errors import ConfigError
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from streamer.sources.raw import RawFormat
 
 STDIN = "-"  # --input - (streamer.sources.recording.STDIN; here so --help loads no numpy)
-JSONL_STDOUT = "-"  # --jsonl -: JSON lines on stdout, and nothing else there
+STDOUT = "-"  # --csv - / --jsonl -: the rows on stdout, and nothing else there
 # --raw-format names (streamer.sources.raw.RAW_FORMATS; listed here so --help loads no numpy)
 RAW_FORMAT_NAMES = ("s16le", "s24le", "s32le", "f32le", "u8", "mulaw", "alaw")
 MAX_DURATION_S = 366 * 24 * 3600  # a year: beyond it a typo, and beyond threading's timer range
@@ -36,17 +36,53 @@ def parse_start_time(text: str) -> datetime:
             "2026-11-29 14:05:00)"
         ) from None
     try:
-        return stamp if stamp.tzinfo is not None else stamp.astimezone()
+        stamp = stamp if stamp.tzinfo is not None else stamp.astimezone()
+        stamp + timedelta(seconds=MAX_DURATION_S)  # a year of rows must still fit the calendar
     except (OverflowError, ValueError, OSError):
-        raise argparse.ArgumentTypeError(f"--start-time out of range: {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"--start-time out of range: {text!r} (rows are stamped with it plus the stream "
+            "time; give a time at least a year before 9999-12-31)"
+        ) from None
+    return stamp
 
 
 def reading_stdin(args: argparse.Namespace) -> bool:
     return args.input is not None and str(args.input) == STDIN
 
 
-def json_to_stdout(args: argparse.Namespace) -> bool:
-    return args.jsonl is not None and str(args.jsonl) == JSONL_STDOUT
+def to_stdout(path: object) -> bool:
+    return path is not None and str(path) == STDOUT
+
+
+def rows_to_stdout(args: argparse.Namespace) -> bool:
+    """``--csv -`` or ``--jsonl -``: the rows go to stdout, so nothing else may (no live view,
+    no lines)."""
+    return to_stdout(args.csv) or to_stdout(args.jsonl)
+
+
+def log_mode(args: argparse.Namespace) -> Literal["new", "overwrite", "append"]:
+    """What to do with a log file that exists: refuse it (the default), or what the flag says."""
+    return "overwrite" if args.overwrite else "append" if args.append else "new"
+
+
+def check_log_flags(args: argparse.Namespace) -> None:
+    """``--csv -`` and ``--jsonl -`` together, or ``--overwrite``/``--append`` with no log file,
+    are refused in one line; so is a log file that exists and has rows, unless a flag says what
+    to do with it (checked again when it is opened, in case it appears meanwhile)."""
+    from streamer.errors import OutputError
+    from streamer.sinks.rowfile import holds_rows, refusal
+
+    if to_stdout(args.csv) and to_stdout(args.jsonl):
+        raise OutputError("--csv - and --jsonl - cannot both write to stdout; give one a file")
+    files = {flag: path for flag, path in (("--csv", args.csv), ("--jsonl", args.jsonl))}
+    files = {flag: path for flag, path in files.items() if path is not None and not to_stdout(path)}
+    asked = "--overwrite" if args.overwrite else "--append" if args.append else None
+    if asked and not files:
+        raise ConfigError(f"{asked} is about the --csv/--jsonl log files, and none is given")
+    if asked is None:
+        for flag, path in files.items():
+            if holds_rows(path):
+                raise refusal(flag, path)
 
 
 def raw_format(args: argparse.Namespace) -> RawFormat | None:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from streamer.cli_common import channel_mode, say
-from streamer.live.options import json_to_stdout, make_source, settings_from_args
+from streamer.live.options import log_mode, make_source, rows_to_stdout, settings_from_args
 
 if TYPE_CHECKING:
     from streamer.engine.emotion_stream import EmotionStream
@@ -35,15 +35,16 @@ def open_sinks(
 
     by_channel = channel_mode(args) != "mix"
     sinks: list[Any] = [Totals(uncertain_below)]
+    shape = {"uncertain_below": uncertain_below, "mode": log_mode(args)}
     try:
         if args.csv is not None:
-            sinks.append(CsvSink(args.csv, labels, by_channel))
+            sinks.append(CsvSink(args.csv, labels, by_channel, **shape))
         if args.jsonl is not None:
-            sinks.append(JsonlSink(args.jsonl, labels, by_channel))
+            sinks.append(JsonlSink(args.jsonl, labels, by_channel, **shape))
     except BaseException:
         close_all(sinks)
         raise
-    if not show_ui and not json_to_stdout(args):
+    if not show_ui and not rows_to_stdout(args):
         sinks.append(LineSink(uncertain_below))
     return sinks
 
@@ -53,21 +54,29 @@ def close_all(sinks: list[Any]) -> None:
         sink.close()
 
 
-def execute(args: argparse.Namespace, stop: threading.Event, interactive: bool) -> RunSummary:
-    """The run ``args`` describe; ``interactive``: stdout is a terminal (the live view's)."""
+def execute(
+    args: argparse.Namespace,
+    stop: threading.Event,
+    interactive: bool,
+    writing: threading.Event | None = None,
+) -> RunSummary:
+    """The run ``args`` describe; ``interactive``: stdout is a terminal (the live view's);
+    ``writing`` is set once the outputs are open (a repeated stop then lets them finish)."""
     from streamer.engine.build import load_model, stream_for
     from streamer.engine.run import run
     from streamer.features.runtime import tune_malloc
 
     tune_malloc()  # the process is ours: see streamer/features/runtime.py
     settings = settings_from_args(args)
-    show_ui = not args.no_ui and not json_to_stdout(args) and interactive
+    show_ui = not args.no_ui and not rows_to_stdout(args) and interactive
     classifier = load_model(settings)  # first: a bad model never opens the microphone
     source = make_source(args, settings, show_ui, stop)
     try:
         shows_partials = show_ui or args.jsonl is not None
         stream = stream_for(source, classifier, settings, shows_partials)
         sinks = open_sinks(args, classifier.labels, stream.uncertain_below, show_ui)
+        if writing is not None:
+            writing.set()
         try:
             flush = settings.segmenter.flush_on_stop
             if show_ui:
@@ -96,6 +105,12 @@ def _screenshot(
         raise LogLost(f"cannot write screenshot {path}: {reason}", summary) from None
 
 
+def _on_clock(stream: Any) -> bool:
+    """The stream's latency is measured on the clock (not in a fast replay's stream time)."""
+    timebase = getattr(stream, "timebase", None)
+    return timebase is None or not timebase.stream_latency
+
+
 def _run_with_ui(
     source: Any,
     stream: EmotionStream,
@@ -116,7 +131,11 @@ def _run_with_ui(
     from streamer.live.view import ViewInfo, view_factory
 
     info = ViewInfo.from_settings(
-        source.description, stream.labels, settings.ui, stream.uncertain_below
+        source.description,
+        stream.labels,
+        settings.ui,
+        stream.uncertain_below,
+        on_clock=_on_clock(stream),
     )
     view = view_factory(stream.snapshots, source.stats, info, totals=sinks[0])
     live = Live(
@@ -147,13 +166,17 @@ def save_last_frame(
     elapsed_s: float,
     totals: Totals | None = None,
 ) -> None:
-    """The live view's final frame as an SVG (also after a --no-ui run, e.g. for the README)."""
+    """The live view's final frame as an SVG (also after a --no-ui run, e.g. for docs/live.svg)."""
     import shutil
 
     from streamer.live.view import ViewInfo, render, save_screenshot
 
     info = ViewInfo.from_settings(
-        source.description, stream.labels, settings.ui, stream.uncertain_below
+        source.description,
+        stream.labels,
+        settings.ui,
+        stream.uncertain_below,
+        on_clock=_on_clock(stream),
     )
     columns, rows = shutil.get_terminal_size((100, 40))
     frame = render(stream.snapshots(), source.stats, info, elapsed_s, totals)

@@ -37,8 +37,15 @@ from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
-from streamer.emotions import UNCERTAIN, colour_of, shown_label, trend
+from streamer.emotions import (
+    colour_of,
+    shown_detail,
+    shown_label,
+    shown_width,
+    trend,
+)
 from streamer.engine.channel_stream import Snapshot
+from streamer.engine.timebase import latency_name
 from streamer.live.widgets import (
     MoodGrid,
     ProbabilityBars,
@@ -69,6 +76,7 @@ class ViewInfo:
     timeline_col_s: float  # seconds of audio per column of the strip
     uncertain_below: float
     trend_alpha: float
+    on_clock: bool = True  # latency measured on the clock (not in a fast replay's stream time)
 
     @classmethod
     def from_settings(
@@ -77,13 +85,44 @@ class ViewInfo:
         labels: tuple[str, ...],
         ui: UiSettings,
         uncertain_below: float | None = None,
+        on_clock: bool = True,
     ) -> ViewInfo:
-        """``uncertain_below``: the threshold the run uses (default: the setting)."""
+        """``uncertain_below``: the threshold the run uses (default: the setting); ``on_clock``:
+        latency is measured on the clock (then "backlog" when the input runs ahead of it)."""
         threshold = ui.uncertain_below if uncertain_below is None else uncertain_below
-        return cls(source, labels, ui.timeline_rows, ui.timeline_col_s, threshold, ui.trend_alpha)
+        return cls(
+            source,
+            labels,
+            ui.timeline_rows,
+            ui.timeline_col_s,
+            threshold,
+            ui.trend_alpha,
+            on_clock,
+        )
 
 
 Snapshots = Snapshot | Sequence[Snapshot]  # one stream, or one per channel
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How much the boxed layout shows; a terminal too short for one gets the next of
+    :data:`LAYOUTS`: first the colour key goes (the bars show each label's colour), then the
+    mood plane's caption, then the bars go two abreast and the plane shrinks."""
+
+    legend: bool = True
+    caption: bool = True
+    bar_columns: int = 1
+    mood_rows: int | None = None  # None: 5 rows for up to five labels, else 7
+
+
+LAYOUTS = (
+    Layout(),
+    Layout(legend=False),
+    Layout(legend=False, caption=False),
+    Layout(legend=False, caption=False, bar_columns=2),
+    Layout(legend=False, caption=False, bar_columns=2, mood_rows=5),
+)
 
 
 @dataclass(frozen=True)
@@ -151,8 +190,17 @@ def flow(parts: Sequence[Text], width: int, gap: int = 2) -> list[Text]:
     return lines
 
 
+def fitting(candidates: Sequence[Text], width: int) -> Text:
+    """The first of ``candidates`` (fullest first) that fits in ``width`` cells, else the last:
+    a panel's title or subtitle is shortened by whole words, never cut."""
+    for text in candidates:
+        if text.cell_len <= width:
+            return text
+    return candidates[-1]
+
+
 def _status_parts(
-    streams: Sequence[Stream], stats: SourceStats, elapsed_s: float
+    streams: Sequence[Stream], stats: SourceStats, elapsed_s: float, on_clock: bool = True
 ) -> tuple[list[Text], list[Text]]:
     """(first row: speech state, level, times; second row: counts, latency, overruns)."""
     snaps = [s.snapshot for s in streams]
@@ -174,11 +222,13 @@ def _status_parts(
     )
     medians = [s.latency_median_ms for s in snaps if s.latency_median_ms is not None]
     p95s = [s.latency_p95_ms for s in snaps if s.latency_p95_ms is not None]
-    # several channels: the slowest channel's figures
+    # several channels: the slowest channel's figures; "backlog" when the input runs ahead of
+    # the clock (a pipe read faster than real time), where the figure is no listener's latency
+    name = latency_name(position, elapsed_s, on_clock)
     latency = (
-        f"latency {max(medians):.0f} ms · p95 {max(p95s, default=0):.0f} ms"
+        f"{name} {max(medians):.0f} ms · p95 {max(p95s, default=0):.0f} ms"
         if medians
-        else "latency -"
+        else f"{name} -"
     )
     trouble = stats.overruns or stats.device_overflows
     overruns = Text(
@@ -207,7 +257,7 @@ STATUS_GAP = 2
 def _status(
     streams: Sequence[Stream], stats: SourceStats, info: ViewInfo, elapsed_s: float, width: int
 ) -> Panel:
-    first, second = _status_parts(streams, stats, elapsed_s)
+    first, second = _status_parts(streams, stats, elapsed_s, info.on_clock)
     inner = width - 4  # border and padding
     columns = [max(a.cell_len, b.cell_len) for a, b in zip(first, second, strict=True)]
     columns[0] = max(14, columns[0])
@@ -222,11 +272,16 @@ def _status(
         body = grid
     else:  # narrow: the same parts, stacked, so none is cut mid-word
         body = Group(*flow([*first, *second], inner, STATUS_GAP))
-    title = Text.assemble(("ser-live", "bold white"), (f" · {info.source}", "grey70"))
+    name = Text("ser-live", style="bold white")
     only = streams[0].snapshot.channel if len(streams) == 1 else None
     if only is not None:  # one channel picked out of several
-        title.append(f" · channel {only}", style="grey70")
-    return Panel(body, title=title, title_align="left", border_style=BORDER)
+        name.append(f" · channel {only}", style="grey70")
+    whole = Text.assemble(name, (f" · {info.source}", "grey70"))
+    if whole.cell_len <= width - 6:
+        return Panel(body, title=whole, title_align="left", border_style=BORDER)
+    # The source does not fit in the border: it heads the panel, wrapped between words.
+    source = Text(info.source, style="grey70", overflow="fold")
+    return Panel(Group(source, body), title=name, title_align="left", border_style=BORDER)
 
 
 def _tracks(streams: Sequence[Stream]) -> list[Track]:
@@ -243,23 +298,31 @@ def _tracks(streams: Sequence[Stream]) -> list[Track]:
     ]
 
 
-def _timeline(streams: Sequence[Stream], info: ViewInfo) -> Panel:
+def _timeline(
+    streams: Sequence[Stream], info: ViewInfo, width: int, legend: bool = True
+) -> Panel:
     strip = TimelineStrip(
         _tracks(streams),
         info.labels,
         max(s.snapshot.position_s for s in streams),
         info.timeline_col_s,
         info.uncertain_below,
+        legend=legend,
     )
+    name = Text("timeline", style="bold white")
+    title = fitting([Text.assemble(name, (" · newest on the right", "grey58")), name], width - 6)
+    per_column = f"{info.timeline_col_s:g} s per column"
+    subtitles = [
+        f"{per_column} · trend = moving average, newest weighs {info.trend_alpha:.0%}",
+        f"{per_column} · trend = moving average",
+        per_column,
+    ]
+    subtitle = fitting([Text(text, style="grey50") for text in subtitles], width - 6)
     return Panel(
         strip,
-        title=Text.assemble(("timeline", "bold white"), (" · newest on the right", "grey58")),
+        title=title,
         title_align="left",
-        subtitle=Text(
-            f"{info.timeline_col_s:g} s per column · trend = moving average, "
-            f"newest weighs {info.trend_alpha:.0%}",
-            style="grey50",
-        ),
+        subtitle=subtitle,
         subtitle_align="right",
         border_style=BORDER,
     )
@@ -274,94 +337,117 @@ def _shares_of(predictions: Iterable[Prediction], uncertain_below: float) -> dic
     return {label: s / total for label, s in seconds.most_common()} if total > 0 else {}
 
 
-def _talk_share(shares: dict[str, float]) -> Text:
-    """The three largest shares of talk time so far."""
+def _talk_share(shares: dict[str, float], width: int) -> Text:
+    """The largest shares of talk time so far, up to three, as many whole ones as ``width``
+    takes."""
     text = Text("so far ", style="grey58")
     if not shares:
         return text.append("-")
     for i, (label, share) in enumerate(list(shares.items())[:3]):
-        text.append(" · " if i else "", style="grey50")
-        text.append(label, style=colour_of(label))
-        text.append(f" {share:.0%}")
+        entry = Text(" · " if i else "", style="grey50")
+        entry.append(label, style=colour_of(label))
+        entry.append(f" {share:.0%}")
+        if i and text.cell_len + entry.cell_len > width:
+            break
+        text.append_text(entry)
     return text
 
 
 def headline(
-    shown: Prediction | None, stream: Stream, info: ViewInfo, marked: bool = True
+    shown: Prediction | None,
+    stream: Stream,
+    info: ViewInfo,
+    marked: bool = True,
+    listening: bool = True,
 ) -> Text:
-    """The current emotion in one line: ``ANGRY 90% sure``, ``UNCERTAIN angry? 34%``, or, while
-    an utterance is still being spoken, ``listening… ANGRY? 55% (provisional)`` (``marked=False``
-    leaves out "(provisional)" for the caller to say elsewhere); after the channel's name when
-    there are several."""
+    """The current emotion in one line, in the wording of :func:`~streamer.emotions.shown_text`:
+    ``ANGRY 90 %``, ``UNCERTAIN (leaning angry 34 %)``, or, while an utterance is still being
+    spoken, ``listening… ANGRY? 55 % (provisional)`` (``marked=False`` leaves out
+    "(provisional)", and a final result's detail, for the caller to say elsewhere;
+    ``listening=False`` the word "listening…", for the narrowest panels); after the channel's
+    name when there are several."""
     text = Text(f"{stream.name} " if stream.name else "", style="bold white")
     if shown is None:
         return text.append("waiting for speech…", style="grey58")
     label = shown_label(shown, info.uncertain_below)
+    detail = shown_detail(shown, info.uncertain_below)
     if not shown.final:  # provisional: the label's colour, but not a solid band
-        text.append("listening… ", style="grey58")
+        text.append("listening… " if listening else "", style="grey58")
         text.append(f"{label.upper()}?", style=Style(color=colour_of(label), bold=True))
-        if label == UNCERTAIN:
-            text.append(f" {shown.label}", style="grey70")
-        text.append(f" {shown.confidence:.0%}", style="grey70")
+        text.append(f" {detail}", style="grey70")
         return text.append(" (provisional)" if marked else "", style="grey58 italic")
     text.append(f" {label.upper()} ", on_colour(colour_of(label)) + Style(bold=True))
-    if label == UNCERTAIN:  # still say what the model leaned to
-        return text.append(f" {shown.label}? {shown.confidence:.0%}", style="grey70")
-    return text.append(f" {shown.confidence:.0%} sure", style="grey70")
+    return text.append(f" {detail}" if marked else "", style="grey70")
 
 
-def _shares(streams: Sequence[Stream], info: ViewInfo, shares: dict[str, float] | None) -> Text:
+def _shares(
+    streams: Sequence[Stream], info: ViewInfo, shares: dict[str, float] | None, width: int
+) -> Text:
     if shares is None:  # no run totals given: what the snapshots' recent utterances say
         shares = _shares_of((p for s in streams for p in s.finals), info.uncertain_below)
-    share = _talk_share(shares)
+    share = _talk_share(shares, width)
     share.no_wrap, share.overflow = True, "ellipsis"
     return share
 
 
 def _now(
-    streams: Sequence[Stream], info: ViewInfo, shares: dict[str, float] | None, width: int
+    streams: Sequence[Stream],
+    info: ViewInfo,
+    shares: dict[str, float] | None,
+    width: int,
+    layout: Layout,
 ) -> Panel:
     """The newest result (``width``: the panel's, so its title is never cut)."""
     shown, stream = _newest(streams)
     title = Text("now ", style="bold white") + headline(shown, stream, info)
-    subtitle = None
+    subtitles: list[Text] = []
     if shown is not None:
-        if shown.final:
-            span = f"#{stream.snapshot.utterances} · {clock(shown.start_s, True)}–"
-            subtitle = Text(span + clock(shown.end_s, True), style="grey50")
-        else:  # still being spoken: where it started
-            span = f"#{stream.snapshot.utterances + 1} from {clock(shown.start_s, True)}"
-            subtitle = Text(span, style="grey50")
-            if title.cell_len > width - 6:  # the title would be cut: the mark moves down here
-                title = Text("now ", style="bold white") + headline(shown, stream, info, False)
-                subtitle.append(" · provisional", style="grey58 italic")
-    body = Group(ProbabilityBars(info.labels, shown), _shares(streams, info, shares))
+        final = shown.final
+        number = stream.snapshot.utterances + (0 if final else 1)
+        at = clock(shown.start_s, True)
+        span = f"#{number} · {at}–{clock(shown.end_s, True)}" if final else f"#{number} from {at}"
+        subtitles = [Text(span, style="grey50"), Text(f"#{number}", style="grey50")]
+        if title.cell_len > width - 6:  # the title would be cut: its detail moves down here
+            titles = [headline(shown, stream, info, False, brief) for brief in (True, False)]
+            title = Text("now ", style="bold white") + fitting(titles, width - 10)
+            more = shown_detail(shown, info.uncertain_below) if final else "provisional"
+            subtitles = [
+                *(Text.assemble((f"{more} · ", "grey70"), sub) for sub in subtitles),
+                *subtitles,
+            ]
+    bars = ProbabilityBars(info.labels, shown, layout.bar_columns)
     return Panel(
-        body,
+        Group(bars, _shares(streams, info, shares, width - 4)),
         title=title,
         title_align="left",
-        subtitle=subtitle,
+        subtitle=fitting(subtitles, width - 6) if subtitles else None,
         subtitle_align="right",
         border_style=BORDER,
     )
 
 
-def _mood(stream: Stream, shown: Prediction | None, info: ViewInfo) -> Panel:
+def _mood(
+    stream: Stream, shown: Prediction | None, info: ViewInfo, width: int, layout: Layout
+) -> Panel:
     """The mood plane of ``stream``; its "now" point is ``shown`` (the same result as the "now"
-    panel, provisional or not), its trend that of the final results."""
+    panel, provisional or not), its trend that of the final results. ``width``: the panel's."""
     predictions, smoothed = stream.finals, stream.smoothed
     if shown is not None and not shown.final and smoothed:
         predictions, smoothed = (*predictions, shown), [*smoothed, smoothed[-1]]
     elif shown is not None and not shown.final:
         predictions, smoothed = (shown,), [np.asarray(shown.probabilities, dtype=np.float64)]
     points = mood_points(predictions, smoothed, info.uncertain_below)
-    rows = 5 if len(info.labels) <= 5 else 7
-    title = Text.assemble(("mood", "bold white"), (" · valence → arousal ↑", "grey58"))
-    if stream.name:
-        title.append(f" · {stream.name}", style="grey58")
+    rows = layout.mood_rows or (5 if len(info.labels) <= 5 else 7)
+    name = Text("mood", style="bold white")
+    whose = f" · {stream.name}" if stream.name else ""
+    titles = [
+        Text.assemble(name, (f" · valence → arousal ↑{whose}", "grey58")),
+        Text.assemble(name, (whose, "grey58")),
+    ]
+    caption = mood_caption(points, width - 4) if layout.caption else []
     return Panel(
-        Group(MoodGrid(points, rows), *mood_caption(points)),
-        title=title,
+        Group(MoodGrid(points, rows), *caption),
+        title=fitting(titles, width - 6),
         title_align="left",
         border_style=BORDER,
     )
@@ -369,8 +455,9 @@ def _mood(stream: Stream, shown: Prediction | None, info: ViewInfo) -> Panel:
 
 @dataclass(frozen=True)
 class RecentList:
-    """The latest utterances across streams, newest first, with columns sized to what they
-    hold: ``h:mm:ss.t`` times and ``<longest label> 100%`` runner-ups are never cut."""
+    """The latest utterances across streams, newest first, each in the one wording of
+    :func:`~streamer.emotions.shown_text` (``angry 72 %``, ``uncertain (leaning sad 38 %)``),
+    with columns sized to what they hold, so neither a ``h:mm:ss.t`` time nor a result is cut."""
 
     rows: tuple[tuple[Prediction, str], ...]  # (prediction, stream name)
     channels: bool
@@ -383,10 +470,9 @@ class RecentList:
         return cls(tuple(pairs[-rows:][::-1]), len(streams) > 1)
 
     def widths(self, labels: Sequence[str]) -> list[int]:
-        name = max(len(label) for label in (*labels, UNCERTAIN))
         at = max((len(clock(p.start_s, True)) for p, _ in self.rows), default=6)
         ch = [max(2, *(len(n) for _, n in self.rows))] if self.channels and self.rows else []
-        return [max(2, at), *ch, name, 4, name + 5]  # at, [ch], emotion, conf, runner-up
+        return [max(2, at), *ch, shown_width(labels)]  # at, [ch], emotion
 
     def width(self, labels: Sequence[str]) -> int:
         """Cells the panel needs: its columns, one space between them, border and padding."""
@@ -402,19 +488,14 @@ class RecentList:
         if self.channels:
             table.add_column("ch", no_wrap=True, min_width=next(widths))
         table.add_column("emotion", no_wrap=True, min_width=next(widths))
-        table.add_column("conf", justify="right", no_wrap=True, min_width=next(widths))
-        table.add_column("runner-up", no_wrap=True, min_width=next(widths), style="grey58")
         for p, name in self.rows:
             label = shown_label(p, info.uncertain_below)
-            runner_up = p.ranked()[1] if len(p.labels) > 1 else ("-", 0.0)
             cells: list[RenderableType] = [clock(p.start_s, True)]
             if self.channels:
                 cells.append(name)
-            cells += [
-                Text(label, style=colour_of(label)),
-                f"{p.confidence:.0%}",
-                f"{runner_up[0]} {runner_up[1]:.0%}",
-            ]
+            shown = Text(label, style=colour_of(label))
+            shown.append(f" {shown_detail(p, info.uncertain_below)}", style="grey70")
+            cells.append(shown)
             table.add_row(*cells)
         return Panel(
             table,
@@ -424,6 +505,7 @@ class RecentList:
         )
 
 
+MOOD_COLUMNS = 29  # the mood panel's narrowest: its plane and title whole
 COMPACT_COLUMNS = 50  # below this width (or a height the full layout cannot use): compact
 
 
@@ -445,52 +527,94 @@ class LiveView:
         self.shares = shares  # talk time per shown label over the whole run
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        streams, info = self.streams, self.info
         width = options.max_width
         height = options.height or console.height
         unbounded = options.update(height=None)
-        top: list[list[Segment]] = []
+        # Live crops what is taller than the terminal (one line stays free for the cursor): the
+        # fullest layout that fits is drawn whole; failing all, the compact one.
+        lines: list[list[Segment]] = []
         if width >= COMPACT_COLUMNS:
-            status = _status(streams, self.stats, info, self.elapsed_s, width)
-            top = console.render_lines(
-                Group(status, _timeline(streams, info)), unbounded, new_lines=True
-            )
-        # The full layout needs room below the status and timeline for at least the "now"
-        # title and two bars; otherwise the compact one, which puts the current emotion first.
-        if width < COMPACT_COLUMNS or len(top) + 3 > height - 1:
-            lines = console.render_lines(Group(*self._compact(width)), unbounded, new_lines=True)
+            lines = self._fitting_layout(console, unbounded, width, height)
+        if width < COMPACT_COLUMNS or not lines:
+            for columns in (1, 2):  # the bars two abreast when one column runs off the bottom
+                compact = Group(*self._compact(width, columns))
+                lines = console.render_lines(compact, unbounded, new_lines=True)
+                two = ProbabilityBars(self.info.labels, None, 2).min_width() <= width
+                if len(lines) <= height - 1 or not two:
+                    break
             for line in lines[: max(1, height - 1)]:
                 yield from line
             return
-        shown, stream = _newest(streams)
-        middle = Table.grid(expand=True)
-        middle.add_column(ratio=1)
-        middle.add_column(ratio=1)
-        beside: list[RenderableType] = []
-        rest = width
-        if width >= WIDE_COLUMNS:  # the recent list fits beside the others, as tall as the bars
-            recent = RecentList.of(streams, min(info.timeline_rows, len(info.labels) + 1))
-            rest -= recent.width(info.labels)
-            middle.add_column(width=recent.width(info.labels))
-            beside.append(recent.panel(info))
-        middle.add_row(
-            _now(streams, info, self.shares, rest // 2), _mood(stream, shown, info), *beside
-        )
-        lines = top + console.render_lines(middle, unbounded, new_lines=True)
         for line in lines:
             yield from line
-        # Below, the recent list gets what is left of the terminal (Live crops what overflows;
-        # one line stays free for the cursor).
+        # Below, the recent list gets what is left of the terminal.
         spare = height - len(lines) - 1
-        if width < WIDE_COLUMNS and any(s.finals for s in streams) and spare >= 5:
-            yield RecentList.of(streams, min(info.timeline_rows, spare - 3)).panel(info)
+        if width < WIDE_COLUMNS and any(s.finals for s in self.streams) and spare >= 5:
+            yield RecentList.of(self.streams, min(self.info.timeline_rows, spare - 3)).panel(
+                self.info
+            )
 
-    def _compact(self, width: int) -> list[RenderableType]:
+    def _fitting_layout(
+        self, console: Console, options: ConsoleOptions, width: int, height: int
+    ) -> list[list[Segment]]:
+        """The lines of the fullest boxed layout that fits ``height`` (one line kept free); []
+        when none does. The status and timeline are drawn once per colour-key choice, and a
+        layout whose bars alone would not fit is not drawn at all (the view redraws 8 times a
+        second)."""
+        tops: dict[bool, list[list[Segment]]] = {}
+        for layout in LAYOUTS:
+            if layout.legend not in tops:
+                status = _status(self.streams, self.stats, self.info, self.elapsed_s, width)
+                timeline = _timeline(self.streams, self.info, width, layout.legend)
+                group = Group(status, timeline)
+                tops[layout.legend] = console.render_lines(group, options, new_lines=True)
+            top = tops[layout.legend]
+            bars = math.ceil(len(self.info.labels) / layout.bar_columns)
+            if len(top) + bars + 3 > height - 1:  # borders and "so far": it cannot fit
+                continue
+            lines = top + self._middle(console, options, width, layout)
+            if len(lines) <= height - 1:
+                return lines
+        return []
+
+    def _middle(
+        self, console: Console, options: ConsoleOptions, width: int, layout: Layout
+    ) -> list[list[Segment]]:
+        """"now" and "mood" side by side (and the recent list beside them on a wide
+        terminal)."""
+        streams, info = self.streams, self.info
+        shown, stream = _newest(streams)
+        beside: list[RenderableType] = []
+        rest = width
+        recent_width = 0
+        if width >= WIDE_COLUMNS:  # the recent list fits beside the others, as tall as the bars
+            recent = RecentList.of(streams, min(info.timeline_rows, len(info.labels) + 1))
+            recent_width = recent.width(info.labels)
+            rest -= recent_width
+            beside.append(recent.panel(info))
+        # "now" takes half of what is left, more when its title needs it (the mood plane reads
+        # at MOOD_COLUMNS); a title that still does not fit moves its detail below (_now).
+        need = (Text("now ") + headline(shown, stream, info)).cell_len + 6
+        bars = ProbabilityBars(info.labels, None, layout.bar_columns).min_width() + 4
+        now_width = max(rest // 2, min(max(need, bars), rest - MOOD_COLUMNS))
+        middle = Table.grid(expand=True)
+        middle.add_column(width=now_width)
+        middle.add_column(ratio=1)
+        if recent_width:
+            middle.add_column(width=recent_width)
+        middle.add_row(
+            _now(streams, info, self.shares, now_width, layout),
+            _mood(stream, shown, info, rest - now_width, layout),
+            *beside,
+        )
+        return console.render_lines(middle, options, new_lines=True)
+
+    def _compact(self, width: int, bar_columns: int = 1) -> list[RenderableType]:
         """Small terminals: no boxes, the most important first (the frame is cut at the
         bottom): speech state and current emotion, the timeline rows, level and times, the
         counters, then the bars."""
         streams, info = self.streams, self.info
-        first, second = _status_parts(streams, self.stats, self.elapsed_s)
+        first, second = _status_parts(streams, self.stats, self.elapsed_s, info.on_clock)
         vad, level, times = first
         shown, stream = _newest(streams)
         parts: list[RenderableType] = list(flow([vad, headline(shown, stream, info)], width))
@@ -505,8 +629,8 @@ class LiveView:
             )
         )
         parts += flow([level, times, *second], width)
-        parts.append(ProbabilityBars(info.labels, shown))
-        parts.append(_shares(streams, info, self.shares))
+        parts.append(ProbabilityBars(info.labels, shown, bar_columns))
+        parts.append(_shares(streams, info, self.shares, width))
         parts.append(Text.assemble(("ser-live", "bold"), (f" · {info.source}", "grey58")))
         return parts
 

@@ -88,29 +88,49 @@ def styled_runs(cells: Iterable[tuple[str, str]]) -> Text:
 
 
 class ProbabilityBars:
-    """One bar per class, in the model's label order so bars do not jump between utterances."""
+    """One bar per class, in the model's label order so bars do not jump between utterances;
+    ``columns=2`` sets them side by side, in half the height (label order runs down each)."""
 
-    def __init__(self, labels: Sequence[str], prediction: Prediction | None) -> None:
+    def __init__(
+        self, labels: Sequence[str], prediction: Prediction | None, columns: int = 1
+    ) -> None:
         self.labels = labels
         self.prediction = prediction
+        self.columns = max(1, columns)
 
     def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        return Measurement(self.min_width(), options.max_width)
+
+    def min_width(self) -> int:
+        """The narrowest the bars read at: every name, a 4-cell bar, the figure and the mark."""
         name = max(len(label) for label in self.labels)
-        return Measurement(name + 16, options.max_width)
+        return (name + 13) * self.columns + 2 * (self.columns - 1)
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         name_w = max(len(label) for label in self.labels)
-        bar_w = max(4, min(40, options.max_width - name_w - 9))
+        gap = 2
+        cell_w = (options.max_width - gap * (self.columns - 1)) // self.columns
+        bar_w = max(4, min(40, cell_w - name_w - 9))
         probs = self.prediction.probabilities if self.prediction else [0.0] * len(self.labels)
         best = int(np.argmax(probs)) if self.prediction else -1
+        cells = []
         for i, (label, p) in enumerate(zip(self.labels, probs, strict=True)):
             winner = i == best
-            line = Text(f"{label:<{name_w}} ", style="bold" if winner else "")
-            line.append_text(bar(p, bar_w, colour_of(label)))
-            line.append(
-                f" {p:4.0%}" if self.prediction else "    -", style="bold" if winner else ""
-            )
-            line.append(" ◀" if winner else "", style=colour_of(label))
+            cell = Text(f"{label:<{name_w}} ", style="bold" if winner else "")
+            cell.append_text(bar(p, bar_w, colour_of(label)))
+            number = f" {p:4.0%}" if self.prediction else "    -"
+            cell.append(number, style="bold" if winner else "")
+            cell.append(" ◀" if winner else "  ", style=colour_of(label))
+            cells.append(cell)
+        rows = math.ceil(len(cells) / self.columns)
+        for r in range(rows):
+            line = Text()
+            for c in range(self.columns):
+                k = c * rows + r
+                if k < len(cells):
+                    line.append(" " * gap if c else "")
+                    line.append_text(cells[k])
+            line.rstrip()
             yield line
 
 
@@ -246,7 +266,8 @@ class TimelineStrip:
     (gated) emotion's colour, named when it is wide enough; ░ marks speech still being listened
     to, in the colour of its provisional result when there is one. ``trend``: the smoothed emotion
     leading at that time, its height the smoothed probability. Then one time axis and one key
-    (``key=False`` leaves both out, for the compact layout).
+    (``key=False`` leaves both out, for the compact layout; ``legend=False`` only the key, when
+    the terminal is short: the bars below show each label's colour too).
     """
 
     def __init__(
@@ -257,6 +278,7 @@ class TimelineStrip:
         col_s: float,
         uncertain_below: float,
         key: bool = True,
+        legend: bool = True,
     ) -> None:
         self.tracks = tracks
         self.labels = labels
@@ -264,6 +286,7 @@ class TimelineStrip:
         self.col_s = col_s
         self.uncertain_below = uncertain_below
         self.key = key
+        self.legend = legend
         names = max((len(t.name) for t in tracks), default=0)
         self.gutter_names = names + 1 if names else 0
         self.gutter = self.gutter_names + 6  # ["ch1 "] "heard " / "trend "
@@ -282,7 +305,8 @@ class TimelineStrip:
             yield Text(f"{' ' * len(name)}trend ", style="grey58") + self._trend(track, centres)
         if self.key:
             yield Text(" " * self.gutter) + self._axis(t0, cols)
-            yield from legend(self.labels, width)
+            if self.legend:
+                yield from legend(self.labels, width)
 
     def _heard(self, track: Track, centres: np.ndarray) -> Text:
         cols = len(centres)
@@ -370,8 +394,9 @@ def mood_points(
     )
 
 
-def mood_caption(points: MoodPoints) -> list[Text]:
-    """Two lines under the mood grid: the latest point in numbers and words, and the trend's."""
+def mood_caption(points: MoodPoints, width: int = 40) -> list[Text]:
+    """Two lines under the mood grid: the latest point in words and numbers, and the trend's;
+    the numbers only when ``width`` leaves room for them."""
     if points.unplaced:  # a model with its own label set: its labels are shown plainly elsewhere
         return [Text("no mood point for these labels", style="dim"), Text("")]
     if points.now is None:
@@ -384,7 +409,9 @@ def mood_caption(points: MoodPoints) -> list[Text]:
         line = Text.assemble((f"{mark} ", colour), (f"{name} ", "grey70"))
         if point is not None:
             line.append(f"{mood_word(*point):<8}", style="bold")
-            line.append(f" ({point[0]:+.2f}, {point[1]:+.2f})", style="grey58")
+            numbers = f" ({point[0]:+.2f}, {point[1]:+.2f})"
+            if line.cell_len + len(numbers) <= width:
+                line.append(numbers, style="grey58")
         line.no_wrap, line.overflow = True, "ellipsis"
         lines.append(line)
     return lines

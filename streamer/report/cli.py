@@ -34,29 +34,46 @@ def build_parser() -> argparse.ArgumentParser:
         "bands over the waveform and spectrogram, talk time per emotion, confidence, mood and a "
         "short summary.",
     )
-    parser.add_argument("timeline", type=Path, help="CSV (or JSONL) written by ser-live")
-    parser.add_argument("--audio", type=Path, help="the call's audio, for waveform and spectrogram")
+    parser.add_argument(
+        "timeline", type=Path, help="the CSV (or JSONL) timeline ser-live or ser-batch wrote"
+    )
+    parser.add_argument(
+        "--audio",
+        type=Path,
+        metavar="PATH",
+        help="the call's audio, for the waveform and spectrogram (default: a band strip only)",
+    )
     parser.add_argument(
         "-o",
         "--output",
         type=Path,
         required=True,
+        metavar="PATH",
         help="report file: .png (also .svg, .pdf) for a picture, .html for a self-contained page",
     )
-    parser.add_argument("--title", help="heading (default: the timeline's file name)")
-    parser.add_argument("--config", type=Path, help="config file with [ui] settings to use")
+    parser.add_argument(
+        "--title", metavar="TEXT", help="heading (default: the timeline's file name)"
+    )
+    parser.add_argument(
+        "--config",
+        type=Path,
+        metavar="PATH",
+        help="a TOML file layered over the shipped config.toml, for its [ui] settings",
+    )
     parser.add_argument(
         "--uncertain-below",
         type=float,
         metavar="CONFIDENCE",
-        help="show utterances below this confidence as uncertain (default: the threshold the "
-        "model chose on held-out corpora, as ser-live shows it; ui.uncertain_below when "
+        help="show utterances below this confidence (0..1) as uncertain (default: the threshold "
+        "the model chose on held-out corpora, as ser-live shows it; ui.uncertain_below when "
         "ui.uncertain_from_model is false or the model has none)",
     )
     parser.add_argument(
         "--model",
         type=Path,
-        help="the model that made the timeline, for its uncertain threshold (default: model.path)",
+        metavar="PATH",
+        help="the ONNX model that made the timeline, for its uncertain threshold (default: "
+        "model.path in config.toml)",
     )
     return parser
 

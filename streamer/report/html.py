@@ -7,7 +7,7 @@ import base64
 from collections.abc import Sequence
 from html import escape
 
-from streamer.emotions import colour_of, shown_label
+from streamer.emotions import colour_of, shown_detail, shown_label
 from streamer.live.widgets import clock
 from streamer.report.summary import CallSummary, Side
 from streamer.report.timeline import Timeline
@@ -76,26 +76,35 @@ def render_html(
         ]
         parts.append("</table>")
     if timeline.predictions:
-        header = "".join(f"<th>p {escape(label)}</th>" for label in timeline.labels)
-        side_of = {
-            id(p): side.name for side in sides for p in side.predictions
-        }  # the side of each row, when there are sides
-        parts.append(
-            "<h2>Utterances</h2><table><tr>"
-            + ("<th>side</th>" if sides else "")
-            + "<th>start</th><th>end</th><th>shown as</th>"
-            f"<th>arg-max</th><th>confidence</th>{header}</tr>"
-        )
-        for p in timeline.predictions:
-            probs = "".join(f'<td class="num">{x:.2f}</td>' for x in p.probabilities)
-            side = f"<td>{escape(side_of.get(id(p), ''))}</td>" if sides else ""
-            parts.append(
-                f"<tr>{side}"
-                f'<td class="num">{clock(p.start_s, True)}</td>'
-                f'<td class="num">{clock(p.end_s, True)}</td>'
-                f"<td>{_chip(shown_label(p, uncertain_below))}</td><td>{escape(p.label)}</td>"
-                f'<td class="num">{p.confidence:.0%}</td>{probs}</tr>'
-            )
-        parts.append("</table>")
+        parts += _utterance_table(timeline, uncertain_below, sides)
     parts.append("</body></html>\n")
     return "\n".join(parts)
+
+
+def _utterance_table(
+    timeline: Timeline, uncertain_below: float, sides: Sequence[Side]
+) -> list[str]:
+    """One row per utterance: when, whose (with sides), what was shown, in the wording of the
+    live view and the logs (``uncertain (leaning sad 38 %)``), the arg-max and every
+    probability."""
+    header = "".join(f"<th>p {escape(label)}</th>" for label in timeline.labels)
+    side_of = {id(p): side.name for side in sides for p in side.predictions}
+    parts = [
+        "<h2>Utterances</h2><table><tr>"
+        + ("<th>side</th>" if sides else "")
+        + "<th>start</th><th>end</th><th>shown as</th>"
+        f"<th>arg-max</th><th>confidence</th>{header}</tr>"
+    ]
+    for p in timeline.predictions:
+        probs = "".join(f'<td class="num">{x:.2f}</td>' for x in p.probabilities)
+        side = f"<td>{escape(side_of.get(id(p), ''))}</td>" if sides else ""
+        parts.append(
+            f"<tr>{side}"
+            f'<td class="num">{clock(p.start_s, True)}</td>'
+            f'<td class="num">{clock(p.end_s, True)}</td>'
+            f"<td>{_chip(shown_label(p, uncertain_below))} "
+            f"{escape(shown_detail(p, uncertain_below))}</td><td>{escape(p.label)}</td>"
+            f'<td class="num">{p.confidence:.0%}</td>{probs}</tr>'
+        )
+    parts.append("</table>")
+    return parts

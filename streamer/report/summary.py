@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from streamer.emotions import UNCERTAIN, affect, mood_word, shown_label
+from streamer.emotions import UNCERTAIN, affect, mood_word, shown_label, shown_text
 from streamer.live.widgets import clock
 from streamer.report.timeline import Timeline, channel_name
 from streamer.results import Prediction
@@ -58,8 +58,8 @@ class CallSummary:
         best = self.most_confident
         if best is not None:
             lines.append(
-                f"Clearest moment: {best.label} at {clock(best.start_s, True)}–"
-                f"{clock(best.end_s, True)} ({best.confidence:.0%})."
+                f"Clearest moment: {shown_text(best, self.uncertain_below)} at "
+                f"{clock(best.start_s, True)}–{clock(best.end_s, True)}."
             )
         return lines
 

@@ -1,10 +1,12 @@
 """Headless output: one line per utterance on stdout, for people and for grep.
 
-   12.34-   14.80 s  emotion=angry      conf=0.72  valence=-0.43 arousal=+0.58  [angry=0.72 ...]
+   12.34-   14.80 s  emotion=angry 72 %                  valence=-0.43 arousal=+0.58  [angry=0.72 …]
+   15.10-   16.20 s  emotion=uncertain (leaning sad 38 %)  valence=-0.52 arousal=-0.20  [sad=0.38 …]
 
-Every line has the same ``key=value`` fields in the same order, so ``grep emotion=angry`` or
-``grep emotion=uncertain`` picks utterances out. ``emotion`` is gated (see
-:mod:`streamer.emotions`); the bracket lists the most likely labels with their probabilities.
+Every line has the same fields in the same order, so ``grep emotion=angry`` or
+``grep emotion=uncertain`` picks utterances out. ``emotion`` is the result in the one wording of
+:func:`streamer.emotions.shown_text` (the view's and the reports'; the logs' ``shown``, ``label``
+and ``confidence``); the bracket lists the most likely labels with their probabilities.
 
 When the reader goes away (``ser-live ... | head -1``) the lines stop and nothing else does: the
 log files and the run carry on, and the summary still goes to stderr.
@@ -17,7 +19,7 @@ import os
 import sys
 from typing import TextIO
 
-from streamer.emotions import affect, shown_label
+from streamer.emotions import affect, shown_text, shown_width
 from streamer.results import Prediction
 
 
@@ -26,10 +28,10 @@ def format_line(prediction: Prediction, uncertain_below: float, top: int = 3) ->
     point = affect(prediction.labels, prediction.probabilities)
     mood = f"valence={point[0]:+.2f} arousal={point[1]:+.2f}" if point else "valence=- arousal=-"
     side = f"channel={prediction.channel}  " if prediction.channel is not None else ""
+    shown = f"{shown_text(prediction, uncertain_below):<{shown_width(prediction.labels)}}"
     return (
         f"{prediction.start_s:8.2f}-{prediction.end_s:8.2f} s  {side}"
-        f"emotion={shown_label(prediction, uncertain_below):<10} "
-        f"conf={prediction.confidence:.2f}  {mood}  [{ranked}]"
+        f"emotion={shown}  {mood}  [{ranked}]"
     )
 
 

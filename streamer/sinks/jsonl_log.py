@@ -8,15 +8,32 @@ writes to standard output (then nothing else may go there).
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
-from typing import TextIO
 
+from streamer.errors import OutputError
 from streamer.results import Prediction
-from streamer.sinks.rowfile import RowFile
+from streamer.sinks.rowfile import STDOUT, Mode, existing_head, open_rows
 from streamer.sinks.rows import field_names, row_values
 
-STDOUT = "-"
+
+def check_append(path: Path, fields: list[str], flag: str) -> None:
+    """Appending to ``path`` keeps its objects alike: its first one must have our fields (the
+    same model's labels, the same channel choice, this version's columns), its last line whole."""
+    head = existing_head(path)
+    if head is None:
+        return
+    first, whole = head
+    try:
+        keys = list(json.loads(first))
+    except (ValueError, TypeError, RecursionError):
+        keys = None
+    if keys != fields:
+        raise OutputError(
+            f"{flag} {path} holds other fields than this run writes (another model, channel "
+            "choice or version); --append needs the same fields: use --overwrite or another file"
+        )
+    if not whole:
+        raise OutputError(f"{flag} {path} ends in an incomplete line; refusing to append to it")
 
 
 class JsonlSink:
@@ -25,38 +42,31 @@ class JsonlSink:
         path: Path | str,
         labels: tuple[str, ...],
         channel: bool = False,
+        *,
+        uncertain_below: float,
+        mode: Mode = "overwrite",
+        flag: str = "--jsonl",
     ) -> None:
         self.path = Path(path)
         self._fields = field_names(labels, channel) + ["final"]
         self._channel = channel
-        self._stdout: TextIO | None = sys.stdout if str(path) == STDOUT else None
-        self._file = None if self._stdout is not None else RowFile(self.path, "JSONL")
+        self._uncertain_below = uncertain_below
+        if mode == "append" and str(path) != STDOUT:
+            check_append(self.path, self._fields, flag)
+        self._file = open_rows(path, "JSONL", mode, flag)
         self.rows = 0
-        self.reader_gone = False
+
+    @property
+    def reader_gone(self) -> bool:
+        return bool(getattr(self._file, "reader_gone", False))
 
     def write(self, prediction: Prediction) -> None:
-        values = row_values(prediction, self._channel) + [prediction.final]
+        values = row_values(prediction, self._uncertain_below, self._channel) + [prediction.final]
         record = dict(zip(self._fields, values, strict=True))
-        line = json.dumps(record, ensure_ascii=False) + "\n"
-        if self._file is not None:
-            # As for the CSV: a crash or a full disk leaves only whole lines behind.
-            self._file.append(line)
-        else:
-            self._to_stdout(line)
+        # One whole line per write, as for the CSV: a crash or a full disk leaves only whole
+        # lines behind, and a reader of stdout sees whole objects as they come.
+        self._file.append(json.dumps(record, ensure_ascii=False) + "\n")
         self.rows += 1
 
-    def _to_stdout(self, line: str) -> None:
-        from streamer.sinks.console_lines import silence_closed_stream
-
-        if self.reader_gone or self._stdout is None:
-            return
-        try:  # one write per line, flushed: a reader sees whole objects as they come
-            self._stdout.write(line)
-            self._stdout.flush()
-        except BrokenPipeError:  # `ser-live --jsonl - | head -3`: the run and its logs go on
-            self.reader_gone = True
-            silence_closed_stream(self._stdout)
-
     def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
+        self._file.close()

@@ -14,6 +14,7 @@ import soundfile as sf
 from streamer.errors import reason
 from streamer.sources import InputError, SourceError, SourceStats
 from streamer.sources.channel_choice import ChannelMode, describe_channels, streams_for
+from streamer.sources.formats import read_head, unsupported_reason
 from streamer.sources.raw import RawFormat
 
 # Beyond these a header is damaged (or the file is not audio): a rate of 1 Hz would make the
@@ -49,6 +50,9 @@ def _open(path: Path, raw: RawFormat | None = None) -> sf.SoundFile:
     try:
         return sf.SoundFile(str(path), **(raw.soundfile_args() if raw else {}))
     except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
+        unsupported = None if raw else unsupported_reason(path, read_head(path))
+        if unsupported is not None:  # e.g. a phone's M4A: say how to convert it
+            raise InputError(f"cannot read {path}: {unsupported}") from None
         raise InputError(f"cannot read {path} as audio ({open_reason(exc)})") from None
 
 

@@ -36,6 +36,7 @@ from streamer.errors import reason
 from streamer.sources import InputError, SourceError, SourceStats
 from streamer.sources.channel_choice import ChannelMode, describe_channels, streams_for
 from streamer.sources.file import FAST_CHUNK_S, _check_plausible, open_reason, pace
+from streamer.sources.formats import unsupported_reason
 from streamer.sources.raw import RawFormat
 
 POLL_S = 0.1  # threads and the consumer re-check for a stop or a close this often
@@ -130,6 +131,9 @@ class StdinSource:
             head += more
         if not head:
             raise InputError("--input -: stdin is empty (nothing was piped in)")
+        unsupported = None if raw else unsupported_reason(None, head)
+        if unsupported is not None:  # e.g. an M4A piped in as it is: say how to convert it
+            raise InputError(f"cannot read {NAME}: {unsupported}")
         seeking = None if raw else needs_seeking(head)
         if seeking:
             opener = self._spooled(head, seeking)

@@ -32,7 +32,7 @@ class Rows:
         self.rows = []
 
     def write(self, prediction):
-        self.rows.append(row_values(prediction))
+        self.rows.append(row_values(prediction, uncertain_below=0.4))
 
     def close(self):
         pass

@@ -213,3 +213,12 @@ def test_hours_of_silence_keep_memory_flat_and_latency_right(speech):
     assert sizes[1] - sizes[0] < 100_000
     assert len(sink.rows) == 2
     assert all(row.latency_ms == pytest.approx(300, abs=30) for row in sink.rows)
+
+
+def test_latency_is_called_backlog_only_on_the_clock_with_input_ahead_of_it():
+    from streamer.engine.timebase import latency_name
+
+    assert latency_name(60.0, 60.5, on_clock=True) == "latency"  # a microphone, a paced replay
+    assert latency_name(60.0, 2.0, on_clock=True) == "backlog"  # a pipe read as fast as it comes
+    assert latency_name(60.0, 2.0, on_clock=False) == "latency"  # stream time: a fast file replay
+    assert latency_name(0.0, 0.0, on_clock=True) == "latency"

@@ -44,8 +44,8 @@ def test_replay_logs_one_row_per_utterance(tmp_path, three_utterances, linear_mo
     rows = read_rows(out)
     assert len(rows) == len(truth)
     header = list(rows[0].keys())
-    assert header[:5] == ["start_s", "end_s", "wall_time", "label", "confidence"]
-    assert header[5 : 5 + len(LABELS)] == [f"p_{label}" for label in LABELS]
+    assert header[:6] == ["start_s", "end_s", "wall_time", "label", "confidence", "shown"]
+    assert header[6 : 6 + len(LABELS)] == [f"p_{label}" for label in LABELS]
     for row, (start, end) in zip(rows, truth, strict=True):
         probs = np.array([float(row[f"p_{label}"]) for label in LABELS])
         assert probs.sum() == pytest.approx(1.0, abs=1e-4)
@@ -78,7 +78,7 @@ def test_silence_only_gives_header_and_no_rows(tmp_path, linear_model):
         main(["--input", str(wav), "--no-ui", "--csv", str(out), "--model", str(linear_model)]) == 0
     )
     assert read_rows(out) == []
-    assert out.read_text().startswith("start_s,end_s,wall_time,label,confidence,p_")
+    assert out.read_text().startswith("start_s,end_s,wall_time,label,confidence,shown,p_")
 
 
 def run_cli(*args):

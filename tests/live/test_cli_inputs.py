@@ -14,6 +14,7 @@ import soundfile as sf
 from onnx_factory import LABELS
 from synth import speech_and_silence
 
+from streamer.live.cli import main
 from streamer.sinks.rows import field_names
 
 PATTERN = [("silence", 0.5), ("speech", 1.2), ("silence", 0.9), ("speech", 1.0), ("silence", 0.7)]
@@ -138,3 +139,40 @@ def test_odd_but_valid_audio_gives_exit_0_and_a_valid_csv(outcomes, name):
         assert record["label"] == LABELS[int(np.argmax(probs))]
         assert 0 <= float(record["start_s"]) < float(record["end_s"]) <= 5.0
         assert float(record["latency_ms"]) >= 0
+
+
+# --- formats libsndfile does not read (issue 21.13) ---------------------------------------
+
+M4A_HEAD = b"\x00\x00\x00\x20ftypM4A \x00\x00\x02\x00M4A isomiso2" + bytes(200)
+
+
+@pytest.mark.parametrize("name", ["call.m4a", "call.bin"])
+def test_an_m4a_file_is_refused_with_the_ffmpeg_command(tmp_path, linear_model, name, capsys):
+    """Found by its first bytes ('ftyp' at byte 4) whatever its name."""
+    path = tmp_path / name
+    path.write_bytes(M4A_HEAD)
+    assert main(["--input", str(path), "--no-ui", "--model", str(linear_model)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "M4A/AAC" in err[0], err
+    assert f"convert with ffmpeg, e.g. ffmpeg -i {path} -f wav - | ser-live --input -" in err[0]
+
+
+def test_an_m4a_by_its_name_only_gets_the_hint_too(tmp_path, linear_model, capsys):
+    path = tmp_path / "voice memo.m4a"
+    path.write_bytes(b"\x13\x37not a header I know" * 10)
+    assert main(["--input", str(path), "--no-ui", "--model", str(linear_model)]) == 2
+    err = capsys.readouterr().err
+    assert "ffmpeg -i '" in err and "voice memo.m4a' -f wav -" in err  # quoted for the shell
+
+
+def test_an_m4a_on_stdin_is_refused_with_the_ffmpeg_command(linear_model):
+    result = subprocess.run(
+        [sys.executable, "-m", "streamer.live.cli", "--input", "-", "--no-ui"]
+        + ["--model", str(linear_model)],
+        input=M4A_HEAD,
+        capture_output=True,
+        timeout=60,
+    )
+    err = result.stderr.decode().strip().splitlines()
+    assert result.returncode == 2 and len(err) == 1, err
+    assert "cannot read stdin: M4A/AAC (MP4)" in err[0] and "ffmpeg -i call.m4a -f wav -" in err[0]

@@ -346,3 +346,41 @@ def test_a_screenshot_the_disk_cannot_take_keeps_the_summary(tmp_path, call, lin
     assert err[-2].startswith(f"summary: {UTTERANCES} utterances")
     assert err[-1].startswith("ser-live: error: cannot write screenshot /dev/full")
     assert len(rows(out)) == UTTERANCES
+
+
+# --- the end of the calendar (issue 22.19) -------------------------------------------------
+
+
+@pytest.mark.parametrize("stamp", ["9999-12-31T23:59:50+00:00", "9999-06-01", "0001-01-01T00:00"])
+def test_a_start_time_at_the_ends_of_the_calendar_is_one_line(tmp_path, call, linear_model, stamp):
+    out = tmp_path / "t.csv"
+    args = ["--input", call, "--no-ui", "--csv", out, "--model", linear_model]
+    result = run_cli(*args, "--start-time", stamp)
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "--start-time out of range" in lines[0], result.stderr
+    assert not out.exists()
+
+
+def test_rows_stamped_past_the_calendar_end_the_run_in_one_line(
+    tmp_path, linear_model, monkeypatch, capsys
+):
+    """Should a start time slip past the up-front check (here: the check is switched off),
+    stamping a row past 9999-12-31 is a one-line error, with the rows before it on disk."""
+    from streamer.live import options
+    from streamer.live.cli import main
+
+    monkeypatch.setattr(options, "MAX_DURATION_S", 0)
+    out, long_call = tmp_path / "t.csv", tmp_path / "long.wav"
+    audio, truth = speech_and_silence([("silence", 1.0), ("speech", 1.0)] * 7)
+    sf.write(long_call, audio, SR)
+    assert truth[2][1] < 9.5 and truth[-1][1] > 11  # rows before and after 23:59:59.999
+    args = ["--input", str(long_call), "--no-ui", "--csv", str(out), "--model", str(linear_model)]
+    code = main([*args, "--start-time", "9999-12-31T23:59:50+00:00"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and "Traceback" not in "\n".join(err)
+    assert err[-1].startswith("ser-live: error: start time 9999-12-31T23:59:50+00:00 plus ")
+    assert "runs past the last date a row can carry" in err[-1]
+    rows = out.read_text().splitlines()
+    assert rows[0].startswith("start_s,") and len(rows) >= 1 + 3  # the rows before it, whole
+    assert all(row.count(",") == rows[0].count(",") for row in rows)

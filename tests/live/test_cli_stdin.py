@@ -217,6 +217,30 @@ def test_stdin_replay_logs_rows_with_the_clock(tmp_path, call_wav, linear_model)
     assert before - timedelta(seconds=1) <= stamp <= datetime.now().astimezone()
 
 
+def test_a_pipe_faster_than_real_time_reports_backlog_not_latency(
+    tmp_path, call_wav, linear_model
+):
+    """Issue 21.13: a whole file piped in is read far faster than real time; a clock "latency"
+    then measures the queue, and the summary says so. With --start-time the rows run on the
+    call's own time and the (stream-time) latency is one again."""
+    result = subprocess.run(
+        cli("--input", "-", "--no-ui", "--model", linear_model),
+        input=call_wav,
+        capture_output=True,
+        timeout=120,
+    )
+    summary = result.stderr.decode().strip().splitlines()[-1]
+    assert result.returncode == 0 and " backlog median " in summary, summary
+    assert "faster than real time" in summary and " latency median " not in summary
+    timed = subprocess.run(
+        cli("--input", "-", "--no-ui", "--model", linear_model, "--start-time", "2026-01-01"),
+        input=call_wav,
+        capture_output=True,
+        timeout=120,
+    )
+    assert " latency median " in timed.stderr.decode().strip().splitlines()[-1]
+
+
 def test_stdin_with_start_time_carries_the_calls_own_time(tmp_path, call_wav, linear_model):
     out = tmp_path / "t.csv"
     start = "2026-03-04T05:06:07+02:00"

@@ -79,3 +79,49 @@ def test_live_view_in_a_100_by_40_terminal(tmp_path, linear_model, tmux):
     assert max(len(line) for line in final.splitlines()) <= 100
     assert "recent utterances" in final  # 40 rows leave room for the list
     assert max(len(line.rstrip()) for line in final.splitlines()) > 90  # it uses the width
+
+
+def stereo_call(path: Path) -> tuple[int, int]:
+    """Left and right sides taking turns; (utterances left, utterances right)."""
+    import numpy as np
+
+    left, left_truth = speech_and_silence(
+        [("silence", 0.5), ("speech", 1.4), ("silence", 2.0), ("speech", 1.0), ("silence", 0.8)]
+    )
+    right, right_truth = speech_and_silence(
+        [("silence", 2.2), ("speech", 1.2), ("silence", 0.6), ("speech", 1.2), ("silence", 0.5)]
+    )
+    n = min(len(left), len(right))
+    sf.write(path, np.stack([left[:n], right[:n]], axis=1), SR)
+    return len(left_truth), len(right_truth)
+
+
+@pytest.mark.parametrize(("width", "height"), [(80, 24), (160, 48)])
+def test_channels_each_with_the_live_view_in_a_real_terminal(
+    tmp_path, linear_model, tmux, width, height
+):
+    """Issue 21.1: `--channels each` with the live view died ("the live view needs at least one
+    snapshot") and left a CSV with its header only. Each channel gets its own labelled strip."""
+    wav, log = tmp_path / "stereo.wav", tmp_path / "call.csv"
+    left, right = stereo_call(wav)
+    args = [sys.executable, "-m", "streamer.live.cli", "--input", wav, "--model", linear_model]
+    args += ["--channels", "each", "--csv", log]
+    command = f"env -u COLUMNS -u LINES {shlex.join(map(str, args))} --realtime"
+    shell = f"{command}; echo EXITED $?; sleep 30"
+    size = ["-x", str(width), "-y", str(height)]
+    tmux("new-session", "-d", "-s", "live", *size, "-c", str(PROJECT), shell)
+
+    running = wait_for(tmux, lambda s: "ch2 heard" in s and "utterances 1" in s, timeout_s=10)
+    lines = running.splitlines()
+    assert sum("ch1 heard" in line for line in lines) == 1, running  # one strip per channel,
+    assert sum("ch2 heard" in line for line in lines) == 1, running  # each named
+    assert "needs at least one snapshot" not in running and "Traceback" not in running
+
+    final = wait_for(tmux, lambda s: "EXITED" in s, timeout_s=15)
+    assert "EXITED 0" in final, final
+    assert f"summary: {left + right} utterances" in final
+    assert max(len(line) for line in final.splitlines()) <= width
+    rows = log.read_text().splitlines()[1:]
+    assert sorted(row.split(",")[0] for row in rows) == ["1"] * left + ["2"] * right
+    if height >= 48:  # room for the recent list, with its channel column
+        assert "recent utterances" in final and " ch2 " in final

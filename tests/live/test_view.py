@@ -41,7 +41,7 @@ def test_view_shows_every_part_and_fits_the_width(width):
     for label in (*LABELS, "uncertain", "listening"):  # the colour key
         assert label in text
     # The latest utterance is below the gate: shown as uncertain, with what the model leaned to.
-    assert "UNCERTAIN" in text and "angry? 34%" in text
+    assert "UNCERTAIN  (leaning angry 34 %)" in text
     assert "34% ◀" in text  # its bars still show every probability, the arg-max marked
 
 
@@ -49,7 +49,7 @@ def test_silence_and_a_confident_label():
     frame = render(snapshot(CALL[:3]), SourceStats(overruns=2, dropped_s=0.3), info(), 20)
     text = screen(frame, 80)
     assert "○ silence" in text and "SPEECH" not in text
-    assert " ANGRY " in text and "90% sure" in text
+    assert " ANGRY  90 %" in text
     assert "overruns 2 (0.3 s lost)" in text
     assert "so far" in text and "happy" in text
 
@@ -203,7 +203,7 @@ def test_a_provisional_result_colours_the_listening_cells_and_is_marked_in_now()
     snap = speaking(CALL[:3], leaning_angry, 15.5, 2.5)
     frame = render(snap, SourceStats(), info(col_s=1.0), 16)
     text = screen(frame, 100)
-    assert "now listening… ANGRY? 55% (provisional)" in text
+    assert "now listening… ANGRY? 55 % (provisional)" in text
     assert "55% ◀" in text  # the bars show the provisional probabilities
     assert "#4 from 0:13.0" in text  # the utterance being spoken is the fourth
     heard = next(line for line in text.splitlines() if "heard" in line)
@@ -212,21 +212,23 @@ def test_a_provisional_result_colours_the_listening_cells_and_is_marked_in_now()
     assert listening_colours(frame, 100) == {colour_of("angry")}
     plain = speaking(CALL[:3], None, 15.5, 2.5)
     assert listening_colours(render(plain, SourceStats(), info(col_s=1.0), 16), 100) == {"#c0c0c0"}
-    # an 80-column "now" panel has no room for the whole title: the mark moves under the panel
-    narrow = screen(frame, 80)
-    assert "listening… ANGRY? 55%" in narrow and "#4 from 0:13.0 · provisional" in narrow
+    # at 80 columns "now" widens for its title; at 60 there is no room: the mark moves under it
+    assert "now listening… ANGRY? 55 % (provisional)" in screen(frame, 80)
+    narrow = screen(frame, 60)
+    assert "now ANGRY? 55 % " in narrow and "provisional · #4" in narrow
+    assert "(provisional)" not in narrow
 
 
 def test_a_provisional_result_goes_through_the_uncertain_gate():
     unsure = partial(13.0, 15.0, (0.20, 0.25, 0.21, 0.34))
     text = screen(render(speaking(CALL[:3], unsure, 15.5, 2.5), SourceStats(), info(), 16), 100)
-    assert "listening… UNCERTAIN? angry 34%" in text
+    assert "listening… UNCERTAIN? (leaning angry 34 %)" in text
 
 
 def test_the_final_result_replaces_the_provisional_one():
     snap = snapshot([*CALL[:3], one_hot(13.0, 15.0, "happy", p=0.8)], position_s=16.0)
     text = screen(render(snap, SourceStats(), info(), 16), 100)
-    assert " HAPPY " in text and "80% sure" in text
+    assert " HAPPY  80 %" in text
     assert "provisional" not in text and "listening…" not in text
     # a provisional row that reached `recent` is not drawn as a final one
     stray = dataclasses.replace(snap, recent=(*snap.recent, partial(15.5, 16.0, (1, 0, 0, 0))))
@@ -262,7 +264,7 @@ def test_one_timeline_per_channel_with_one_axis_and_one_key(width):
     assert text.count("░ listening") == 1  # one key
     assert "utterances 4 · 3 non-speech" in text  # summed over channels
     assert "level ch2" in text  # the loudest channel's level
-    assert "now ch2  ANGRY  90% sure" in text  # the newest result, and whose it is
+    assert "now ch2  ANGRY  90 %" in text  # the newest result, and whose it is
     recent = lines[next(i for i, line in enumerate(lines) if "recent utterances" in line) + 1 :]
     assert "ch " in recent[0] and "emotion" in recent[0]  # a channel column
     assert "ch2 angry" in recent[1] and "ch2 sad" in recent[2] and "ch1 happy" in recent[3]
@@ -274,7 +276,7 @@ def test_a_provisional_result_on_another_channel_is_the_newest():
         left, in_speech=True, speech_s=1.0, partial=partial(15.0, 15.8, (0.1, 0.7, 0.1, 0.1))
     )
     text = screen(render([left, right], SourceStats(), info(), 16), 100, height=50)
-    assert "now ch1 listening… HAPPY? 70%" in text
+    assert "now ch1 listening… HAPPY? 70 %" in text
     assert "● SPEECH ch1" in text
 
 
@@ -290,25 +292,43 @@ def test_a_single_stream_looks_as_before_in_a_list_or_alone():
     assert "ch1" not in alone and "heard ·" in alone
 
 
-def test_recent_list_keeps_long_times_and_runner_ups_whole_at_120_columns():
+def test_recent_list_keeps_long_times_and_results_whole_at_120_columns():
     labels = ("neutral", "calm", "happy", "sad", "angry", "fearful", "disgust", "surprised")
     labels += ("boredom",)
 
-    def said(start_s, label, runner_up):
-        probs = [0.0] * len(labels)
-        probs[labels.index(label)], probs[labels.index(runner_up)] = 0.75, 0.25
+    def said(start_s, label, p):
+        probs = [(1 - p) / (len(labels) - 1)] * len(labels)
+        probs[labels.index(label)] = p
         return prediction(start_s, start_s + 2.0, tuple(probs), labels=labels)
 
     view = ViewInfo("call", labels, 10, 0.5, 0.4, 0.3)
     for start, shown in ((1798.0, "29:58.0"), (3723.4, "1:02:03.4")):
-        call = [said(start - 8, "surprised", "disgust"), said(start, "happy", "fearful")]
+        call = [said(start - 8, "surprised", 0.38), said(start, "happy", 0.75)]
         text = screen(render(snapshot(call), SourceStats(), view, start + 5), 120, height=40)
         lines = text.splitlines()
         top = next(i for i, line in enumerate(lines) if "recent utterances" in line)
         rows = [line[line.rindex("│", 0, -1) :] for line in lines[top + 2 : top + 4]]
-        assert shown in rows[0] and "fearful 25%" in rows[0], rows
-        assert "surprised" in rows[1] and "disgust 25%" in rows[1], rows
+        assert shown in rows[0] and "happy 75 %" in rows[0], rows
+        assert "uncertain (leaning surprised 38 %)" in rows[1], rows
         assert not any("…" in row for row in rows)
+
+
+def test_recent_list_says_uncertain_and_what_it_leaned_to_never_a_runner_up():
+    """Issue 21.4: the list showed the runner-up in some rows and hid the leaning label of an
+    uncertain row; every row is now the shown label in the logs' and the lines' wording."""
+    from streamer.emotions import shown_text
+
+    call = [one_hot(1.0, 3.0, "neutral"), prediction(4.0, 6.0, (0.2, 0.22, 0.38, 0.2))]
+    frame = render(snapshot(call), SourceStats(), info(), 20)
+    text = screen(frame, 120, height=40)
+    lines = text.splitlines()
+    top = next(i for i, line in enumerate(lines) if "recent utterances" in line)
+    rows = [line[line.rindex("│", 0, -1) :] for line in lines[top + 2 : top + 4]]
+    assert "uncertain (leaning sad 38 %)" in rows[0], rows
+    assert "neutral 85 %" in rows[1], rows
+    assert "runner-up" not in text and "happy 22" not in text
+    for p, row in zip(reversed(call), rows, strict=True):  # the one wording, from one place
+        assert shown_text(p, 0.4) in row
 
 
 def test_the_status_line_stacks_its_parts_at_60_columns():
@@ -329,7 +349,7 @@ def test_a_small_terminal_shows_the_current_emotion_and_state_first(width, heigh
     lines = screen(frame, width, height).splitlines()
     assert len(lines) < height and max(len(line) for line in lines) <= width
     head = " ".join(lines[:2])
-    assert "● SPEECH" in head and "ANGRY" in head and "90% sure" in head
+    assert "● SPEECH" in head and "ANGRY" in head and "90 %" in head
     assert any("heard" in line for line in lines)  # then the strip, as far as it goes
     unsure = screen(render(snapshot(CALL), SourceStats(), info(), 20), width, height)
     assert "○ silence" in unsure and "UNCERTAIN" in " ".join(unsure.splitlines()[:2])
@@ -342,3 +362,13 @@ def test_rendering_two_channels_of_full_history_is_quick():
     started = time.perf_counter()
     screen(frame, 120)
     assert time.perf_counter() - started < 0.5  # the view redraws 8 times a second
+
+
+def test_latency_measured_on_the_clock_is_called_backlog_when_the_input_runs_ahead():
+    """Issue 21.13: 40 s of audio in 2 s of wall time (a pipe read as fast as it comes)."""
+    fast = screen(render(snapshot(CALL), SourceStats(), info(), elapsed_s=2.0), 100)
+    assert "backlog 55 ms · p95 68 ms" in fast and "latency" not in fast
+    live = screen(render(snapshot(CALL), SourceStats(), info(), elapsed_s=16.5), 100)
+    assert "latency 55 ms · p95 68 ms" in live
+    stream_time = dataclasses.replace(info(), on_clock=False)  # a fast file replay: stream time
+    assert "latency 55 ms" in screen(render(snapshot(CALL), SourceStats(), stream_time, 2.0), 100)

@@ -26,7 +26,7 @@ CALL = [
 
 
 def write_csv(path, predictions=CALL):
-    sink = CsvSink(path, LABELS)
+    sink = CsvSink(path, LABELS, uncertain_below=0.4)
     for p in predictions:
         sink.write(p)
     sink.close()
@@ -59,7 +59,7 @@ def test_reads_back_what_ser_live_wrote(call_csv):
 
 
 def test_reads_jsonl_and_ignores_columns_added_later(tmp_path):
-    sink = JsonlSink(tmp_path / "call.jsonl", LABELS)
+    sink = JsonlSink(tmp_path / "call.jsonl", LABELS, uncertain_below=0.4)
     for p in CALL:
         sink.write(p)
     sink.close()
@@ -134,7 +134,7 @@ def test_summary_counts_talk_time_per_shown_emotion():
     text = "\n".join(summary.lines())
     assert "Mostly happy (40% of talk time), then neutral 30%, angry 20%, uncertain 10%." in text
     assert "1 of 4 under 40% shown as uncertain" in text
-    assert "Clearest moment: angry at 0:05.0–0:07.0 (90%)" in text
+    assert "Clearest moment: angry 90 % at 0:05.0–0:07.0" in text
     # First third of talk time: neutral (3 s) and angry (2 s), duration-weighted; last: happy.
     assert (
         "Mood: started tense (valence -0.23, arousal +0.31), "
@@ -173,6 +173,9 @@ def test_html_report_is_one_self_contained_file(call_csv, call_wav, tmp_path):
     assert "<link" not in page and "<script" not in page
     assert "Mostly happy (40% of talk time)" in page
     assert page.count("<tr>") == 1 + 4 + 1 + 4  # share table and utterance table, with headers
+    # each utterance in the wording of the live view and the stdout lines (issue 21.4)
+    words = re.sub("<[^>]+>", "", page)
+    assert "uncertain (leaning happy 35 %)" in words and "angry 90 %" in words
 
 
 @pytest.mark.parametrize("suffix", [".png", ".html"])
@@ -213,7 +216,7 @@ def test_a_csv_resaved_with_a_byte_order_mark_reads_as_any_other(call_csv, tmp_p
 def test_a_torn_last_line_is_left_out_with_a_warning(tmp_path, capsys, suffix):
     """A run killed mid-row (or a disk that filled up under another writer) leaves half a line."""
     path = tmp_path / f"call{suffix}"
-    sink = (CsvSink if suffix == ".csv" else JsonlSink)(path, LABELS)
+    sink = (CsvSink if suffix == ".csv" else JsonlSink)(path, LABELS, uncertain_below=0.4)
     for p in CALL:
         sink.write(p)
     sink.close()
@@ -274,7 +277,9 @@ CUSTOMER_SHARES = {"angry": 0.5, "happy": 0.375, "sad": 0.125}
 
 def write_sides(path):
     """The two-sided call as CSV, or as JSON lines with provisional results before each final."""
-    sink = (CsvSink if path.suffix == ".csv" else JsonlSink)(path, LABELS, channel=True)
+    sink = (CsvSink if path.suffix == ".csv" else JsonlSink)(
+        path, LABELS, channel=True, uncertain_below=0.4
+    )
     for p in SIDES_CALL:
         # Partial results while the utterance is spoken: JSONL only, and never in the report
         # (their label, "sad", would change the shares).

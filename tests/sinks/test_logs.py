@@ -16,7 +16,7 @@ from streamer.sinks.csv_log import CsvSink
 from streamer.sinks.jsonl_log import JsonlSink
 
 LINE = re.compile(
-    r"^ *\d+\.\d\d- *\d+\.\d\d s  emotion=(\S+) +conf=(\d\.\d\d)  "
+    r"^ *\d+\.\d\d- *\d+\.\d\d s  emotion=(\S+) (\d+ %|\(leaning \S+ \d+ %\)) +"
     r"valence=([+-]\d\.\d\d) arousal=([+-]\d\.\d\d)  \[(\S+=\d\.\d\d ?)+\]$"
 )
 
@@ -24,18 +24,21 @@ LINE = re.compile(
 def test_a_line_names_the_emotion_its_confidence_mood_and_runners_up():
     line = format_line(prediction(1.5, 3.25, (0.1, 0.2, 0.05, 0.65)), uncertain_below=0.4)
     # valence = .1*0 + .2*.85 + .05*-.8 + .65*-.6 = -0.26; arousal = .2*.35 + .05*-.4 + .65*.8
-    assert line == (
-        "    1.50-    3.25 s  emotion=angry      conf=0.65  valence=-0.26 arousal=+0.57  "
-        "[angry=0.65 happy=0.20 neutral=0.10]"
-    )
+    assert line.startswith("    1.50-    3.25 s  emotion=angry 65 %  ")
+    assert line.endswith("  valence=-0.26 arousal=+0.57  [angry=0.65 happy=0.20 neutral=0.10]")
     assert LINE.match(line)
 
 
-def test_lines_below_the_gate_say_uncertain_and_keep_the_numbers():
+def test_lines_below_the_gate_say_uncertain_and_what_it_leaned_to():
     line = format_line(prediction(0, 1, (0.3, 0.35, 0.2, 0.15)), uncertain_below=0.4)
     match = LINE.match(line)
-    assert match and match.group(1) == "uncertain" and match.group(2) == "0.35"
-    assert "[happy=0.35" in line
+    assert match and match.group(1) == "uncertain"
+    assert "emotion=uncertain (leaning happy 35 %)  " in line and "[happy=0.35" in line
+
+
+def test_lines_line_up_whatever_they_say():
+    sure, unsure = one_hot(0, 1, "sad", p=1.0), prediction(0, 1, (0.3, 0.35, 0.2, 0.15))
+    assert format_line(sure, 0.4).index("valence") == format_line(unsure, 0.4).index("valence")
 
 
 def test_line_sink_writes_one_flushed_line_per_prediction():
@@ -50,8 +53,8 @@ def test_line_sink_writes_one_flushed_line_per_prediction():
 def test_jsonl_objects_carry_exactly_the_csv_fields(tmp_path):
     predictions = [one_hot(0.5, 2.0, "angry"), prediction(3.0, 4.0, (0.3, 0.35, 0.2, 0.15))]
     csv_sink, jsonl_sink = (
-        CsvSink(tmp_path / "t.csv", LABELS),
-        JsonlSink(tmp_path / "t.jsonl", LABELS),
+        CsvSink(tmp_path / "t.csv", LABELS, uncertain_below=0.4),
+        JsonlSink(tmp_path / "t.jsonl", LABELS, uncertain_below=0.4),
     )
     for p in predictions:
         csv_sink.write(p)
@@ -67,14 +70,16 @@ def test_jsonl_objects_carry_exactly_the_csv_fields(tmp_path):
         assert record["final"] is True
         assert record["label"] == row["label"]
         for key in row:
-            if key in ("label", "wall_time"):
+            if key in ("label", "wall_time", "shown"):
                 continue
             if row[key] == "":  # no point on the mood plane: empty in CSV, null in JSON
                 assert record[key] is None
             else:
                 assert record[key] == pytest.approx(float(row[key]))
-    # Below the gate the logs still hold the arg-max, never "uncertain".
+    # Below the gate the logs still hold the arg-max and say it was shown as uncertain.
     assert records[1]["label"] == "happy" and records[1]["confidence"] == 0.35
+    assert records[1]["shown"] == rows[1]["shown"] == "uncertain"
+    assert records[0]["shown"] == rows[0]["shown"] == "angry"
 
 
 def test_cli_writes_jsonl_alongside_csv(tmp_path, linear_model, capsys):
@@ -121,7 +126,7 @@ def test_a_row_the_disk_cannot_take_is_rolled_back(tmp_path, monkeypatch, sink_t
     from streamer.sinks.rowfile import LogWriteError
 
     path = tmp_path / "log"
-    sink = sink_type(path, LABELS)
+    sink = sink_type(path, LABELS, uncertain_below=0.4)
     sink.write(one_hot(0.0, 1.0, "sad"))
     whole = path.read_bytes()
     real_write = os.write
