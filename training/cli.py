@@ -97,8 +97,8 @@ def _data_flags(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _model_flags(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("model")
+def _frontend_flags(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("front-end")
     g.add_argument(
         "--frontend",
         choices=FRONTEND_NAMES,
@@ -125,6 +125,11 @@ def _model_flags(p: argparse.ArgumentParser) -> None:
         help="whisper-base: append the 152 prosodic / voice-quality functionals (computed on "
         "the levelled utterance) to the pooled encoder states",
     )
+
+
+
+def _model_flags(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("model")
     g.add_argument(
         "--model-type",
         default=DEFAULT_MODEL_TYPE,
@@ -223,6 +228,7 @@ def build_parser() -> argparse.ArgumentParser:
         "model plus its model card (README.md next to it).",
     )
     _data_flags(p)
+    _frontend_flags(p)
     _model_flags(p)
     _run_flags(p)
     return p
