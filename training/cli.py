@@ -103,8 +103,8 @@ def _frontend_flags(p: argparse.ArgumentParser) -> None:
         "--frontend",
         choices=FRONTEND_NAMES,
         default="whisper-base",
-        help="whisper-base: Whisper-base's encoder (first 3 blocks, int8, mean+std pooled), "
-        "the shipped default; functionals: the 880 handcrafted functionals (the fast model)",
+        help="whisper-base: Whisper-base's encoder (first 3 of 6 blocks, int8), the shipped "
+        "default; functionals: the 880 handcrafted functionals (the fast model)",
     )
     g.add_argument(
         "--encoder",
@@ -215,8 +215,12 @@ def _run_flags(p: argparse.ArgumentParser) -> None:
     )
     g.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     g.add_argument("--no-card", action="store_true", help="do not write the model card")
-    g.add_argument("--workers", type=int, default=2, help="feature extraction processes")
-    g.add_argument("--threads", type=int, default=2, help="PyTorch threads for the CNN")
+    g.add_argument(
+        "--workers", type=int, default=2, metavar="N", help="feature extraction processes"
+    )
+    g.add_argument(
+        "--threads", type=int, default=2, metavar="N", help="PyTorch threads (cnn, ensemble)"
+    )
     g.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
@@ -225,7 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog=PROG,
         description="Train the ser-live emotion model with speaker-independent evaluation and "
         "leave-one-corpus-out tests replayed through the streaming engine, and write the ONNX "
-        "model plus its model card (README.md next to it).",
+        "model plus its model card (X.md next to X.onnx).",
     )
     _data_flags(p)
     _frontend_flags(p)
