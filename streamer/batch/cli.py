@@ -20,6 +20,7 @@ import secrets
 import sys
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from streamer.batch.cluster import DaskEngine
 from streamer.batch.inputs import InputsError, Recording, find_inputs
@@ -50,6 +51,11 @@ from streamer.cli_common import (
 )
 from streamer.errors import ConfigError, SerError, UsageError
 from streamer.settings import Settings, load_settings
+
+if TYPE_CHECKING:  # the pipeline's modules load after the workers have started
+    from streamer.batch.plan import Plan
+    from streamer.batch.state import RunState
+    from streamer.batch.tables import Tables
 
 # Only light modules above: the workers start before this process imports the pipeline's
 # (numpy, scipy, onnxruntime, ~1 s), which it needs only to check the model.
@@ -201,7 +207,9 @@ def _with_engine(
         engine.close()
 
 
-def _spec(settings: Settings, args: argparse.Namespace, out: Path, run: str) -> tuple:
+def _spec(
+    settings: Settings, args: argparse.Namespace, out: Path, run: str
+) -> tuple[JobSpec, tuple[str, ...], dict]:
     """The run's JobSpec, the model's labels and what shapes its rows (for the state)."""
     from streamer.batch.job import fingerprint, row_settings, view_fingerprint, view_settings
     from streamer.emotions import uncertain_threshold
@@ -279,7 +287,7 @@ def _reserved() -> tuple[str, ...]:
     return (CALLS_CSV, INDEX_HTML, STATE_NAME, f"{STATE_NAME}-journal", LOCK_NAME, WORKERS_NAME)
 
 
-def _announce(plan, total: int) -> None:  # noqa: ANN001
+def _announce(plan: Plan, total: int) -> None:
     if plan.done:
         say(f"{PROG}: {len(plan.done)} of {total} recordings done before; skipping them")
     if plan.replaced:
@@ -310,9 +318,9 @@ def _refused(recording: Recording, spec: JobSpec) -> CallResult:
 def _process(
     todo: list[Recording],
     spec: JobSpec,
-    state,  # noqa: ANN001
+    state: RunState,
     engine: LocalEngine | DaskEngine,
-    tables,  # noqa: ANN001
+    tables: Tables,
 ) -> bool:
     """Run ``todo``, recording each result as it comes; True when stopped by Ctrl-C/SIGTERM."""
     from streamer.batch.progress import Tally, progress_for
@@ -348,7 +356,7 @@ def _process(
     return stop.is_set() and tally.done < tally.total
 
 
-def _record(state, result: CallResult, out: Path) -> None:  # noqa: ANN001
+def _record(state: RunState, result: CallResult, out: Path) -> None:
     """Record ``result``; once it is in place, remove what its recording's previous result
     wrote and this one did not (e.g. the JSON lines of a run with --jsonl, now redone)."""
     from streamer.batch.state import key_of
@@ -361,7 +369,7 @@ def _record(state, result: CallResult, out: Path) -> None:  # noqa: ANN001
                 (out / stale).unlink()
 
 
-def _finish(state, recordings: list[Recording], out: Path, interrupted: bool) -> int:  # noqa: ANN001
+def _finish(state: RunState, recordings: list[Recording], out: Path, interrupted: bool) -> int:
     from streamer.batch.state import key_of
 
     statuses = list(state.statuses([key_of(r.key) for r in recordings]).values())

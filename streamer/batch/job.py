@@ -23,10 +23,10 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from streamer.batch.inputs import Recording
 from streamer.batch.lock import still_ours
@@ -38,9 +38,12 @@ from streamer.settings import Settings
 # The pipeline's modules (numpy, scipy, onnxruntime) are imported where a recording is run: the
 # ser-batch process then starts its workers before paying for them itself.
 if TYPE_CHECKING:
+    import numpy as np
+
     from streamer.batch.summary import CallSummary
     from streamer.engine.run import RunSummary
     from streamer.model.classifier import Classifier
+    from streamer.sources import Source
 
 OK, TRUNCATED, ERROR, RETRY = "ok", "truncated", "error", "retry"
 INPUT, ENVIRONMENT = "input", "environment"  # whose failure it was
@@ -262,15 +265,15 @@ def _rename(spec: JobSpec, temps: list[Path], finals: list[Path]) -> None:
 class _Counting:
     """A source that reports how far it has read (at most every ``every_s`` seconds)."""
 
-    def __init__(self, source, progress: Progress, every_s: float = 1.0) -> None:  # noqa: ANN001
+    def __init__(self, source: Source, progress: Progress, every_s: float = 1.0) -> None:
         self._source = source
         self._progress = progress
         self._every_s = every_s
 
-    def __getattr__(self, name: str):  # noqa: ANN204 (everything else is the source's)
+    def __getattr__(self, name: str) -> Any:  # everything else is the source's
         return getattr(self._source, name)
 
-    def blocks(self, stop: threading.Event):  # noqa: ANN201
+    def blocks(self, stop: threading.Event) -> Iterator[np.ndarray]:
         frames, last = 0, time.monotonic()
         for block in self._source.blocks(stop):
             frames += len(block)

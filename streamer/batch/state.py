@@ -265,24 +265,26 @@ class RunState:
         return found
 
     def rows(self) -> Iterator[tuple[dict, list[tuple[dict, dict[str, float]]]]]:
-        """Every recording (sorted by path) with its summaries and their shares."""
+        """Every recording (sorted by path) with its summaries and their shares (three
+        queries, whatever the number of recordings)."""
         db = self._db
         db.row_factory = sqlite3.Row
         try:
+            summaries: dict[bytes, list[dict]] = {}
+            for row in db.execute("SELECT * FROM summaries ORDER BY key, channel"):
+                summaries.setdefault(bytes(row["key"]), []).append(dict(row))
+            shares: dict[tuple[bytes, int], dict[str, float]] = {}
+            for key, channel, label, share in db.execute("SELECT * FROM shares"):
+                shares.setdefault((bytes(key), channel), {})[label] = share
             recordings = db.execute("SELECT * FROM recordings ORDER BY key").fetchall()
-            for recording in recordings:
-                key = recording["key"]
-                summaries = db.execute(
-                    "SELECT * FROM summaries WHERE key = ? ORDER BY channel", (key,)
-                ).fetchall()
-                shares: dict[int, dict[str, float]] = {}
-                for row in db.execute(
-                    "SELECT channel, label, share FROM shares WHERE key = ?", (key,)
-                ):
-                    shares.setdefault(row["channel"], {})[row["label"]] = row["share"]
-                yield dict(recording), [(dict(s), shares.get(s["channel"], {})) for s in summaries]
         finally:
             db.row_factory = None
+        for recording in recordings:
+            key = bytes(recording["key"])
+            yield dict(recording), [
+                (summary, shares.get((key, summary["channel"]), {}))
+                for summary in summaries.get(key, [])
+            ]
 
 
 def _summary_statements(key: bytes, summary: ChannelSummary) -> list[tuple[str, tuple]]:

@@ -13,7 +13,6 @@ from pathlib import Path
 from streamer.batch.calls import write_calls
 from streamer.batch.index_page import INDEX_HTML, write_index
 from streamer.batch.state import RunState
-from streamer.cli_common import say
 from streamer.errors import LogWriteError
 
 MIN_INTERVAL_S = 2.0
@@ -28,7 +27,6 @@ class Tables:
         self._interval_s = 0.0  # the first result is written at once
         self._last = time.monotonic()
         self._dirty = False
-        self._warned = False
 
     def changed(self) -> None:
         """A result was recorded: write the tables if the last write was long enough ago."""
@@ -37,23 +35,23 @@ class Tables:
             self.write(quiet=True)
 
     def write(self, quiet: bool = False) -> None:
-        """Write the tables now (LogWriteError unless ``quiet``: then one warning line, once)."""
-        started = time.monotonic()
+        """Write the tables now. LogWriteError unless ``quiet``: a write during the run that
+        fails (a full disk) is left to the last one, which says it in one line."""
+        started, failed = time.monotonic(), False
         try:
             write_calls(self.state, self.folder, self.labels)
             if self.reports or (self.folder / INDEX_HTML).exists():
                 write_index(self.state, self.folder)
-        except LogWriteError as exc:
+        except LogWriteError:
             if not quiet:
                 raise
-            if not self._warned:
-                say(f"ser-batch: warning: {exc}")
-                self._warned = True
+            failed = True
         finally:
             self._last = time.monotonic()
             self._interval_s = max(MIN_INTERVAL_S, 10 * (self._last - started))
-            self._dirty = False
+            self._dirty = failed
 
     @property
     def dirty(self) -> bool:
+        """Results are recorded that the tables on disk do not show yet."""
         return self._dirty

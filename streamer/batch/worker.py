@@ -23,6 +23,11 @@ import threading
 import time
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the worker imports them itself, after its environment is set
+    from streamer.batch.inputs import Recording
+    from streamer.batch.job import JobSpec
 
 ONE_THREAD = {
     "OMP_NUM_THREADS": "1",
@@ -84,7 +89,7 @@ def worker_main(conn: Connection, out_dir: str, parent_pid: int) -> None:
         os.close(held)
 
 
-def _serve(conn: Connection, recording, spec) -> None:  # noqa: ANN001
+def _serve(conn: Connection, recording: Recording, spec: JobSpec) -> None:
     from streamer.batch.job import ENVIRONMENT, RETRY, CallResult, FileState, run_one
     from streamer.errors import reason
 

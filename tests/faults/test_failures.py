@@ -100,3 +100,43 @@ def test_a_killed_worker_is_blamed_only_on_the_recording_it_held(demo_call, tmp_
     assert "1 by the environment" in stderr
     again = ser_batch(calls, "--out", out, "--workers", 2)
     assert again.returncode == 0 and "3 of 4 recordings done before" in again.stderr
+
+
+FULL_DISK_FOR_CALLS_CSV = """
+import errno, os, sys
+import streamer.batch.calls as calls
+from streamer.batch.cli import main
+
+real = os.replace
+def replace(src, dst):
+    if str(dst).endswith("calls.csv"):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    real(src, dst)
+calls.os.replace = replace
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_calls_csv_on_a_full_disk_is_one_line_and_leaves_no_part_file(demo_call, tmp_path):
+    """22.20: it said a bare "[Errno 28]" and left .calls.csv.part behind."""
+    archive(demo_call, tmp_path / "calls", ["a.wav", "b.wav"])
+    out = tmp_path / "out"
+    result = subprocess.run(
+        [sys.executable, "-c", FULL_DISK_FOR_CALLS_CSV, str(tmp_path / "calls")]
+        + ["--out", str(out), "--workers", "1"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    no_traceback(result)
+    assert result.returncode == 1
+    mentions = [line for line in result.stderr.splitlines() if "calls.csv" in line]
+    assert mentions[-1] == (
+        f"ser-batch: error: cannot write {out / 'calls.csv'}: No space left on device (every "
+        f"result is kept in {out / 'calls.sqlite'}; the next run writes calls.csv again)"
+    )
+    assert len([m for m in mentions if "No space" in m]) == 1
+    assert not [p for p in out.iterdir() if ".part" in p.name or p.name == "calls.csv"]
+    again = ser_batch(tmp_path / "calls", "--out", out, "--workers", 1)
+    assert again.returncode == 0 and "2 of 2 recordings done before" in again.stderr
+    assert set(calls_by_name(out)) == {"a.wav", "b.wav"}

@@ -60,7 +60,7 @@ def test_a_killed_parent_takes_its_workers_along_and_the_rerun_finishes_the_job(
     demo_call, tmp_path
 ):
     calls = tmp_path / "calls"
-    archive(demo_call, calls, ["a.wav", "b.wav", "c.wav", "d.wav"], repeat=6)
+    archive(demo_call, calls, ["a.wav", "b.wav", "c.wav"], repeat=4)
     clean = tmp_path / "clean"
     assert ser_batch(calls, "--out", clean, "--workers", 2).returncode == 0
     out = tmp_path / "out"
