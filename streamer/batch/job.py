@@ -31,7 +31,6 @@ from typing import TYPE_CHECKING, Any
 from streamer.batch.inputs import Recording
 from streamer.batch.lock import still_ours
 from streamer.batch.names import shown
-from streamer.batch.summary import ChannelSummary
 from streamer.cli_common import one_line
 from streamer.settings import Settings
 
@@ -40,7 +39,7 @@ from streamer.settings import Settings
 if TYPE_CHECKING:
     import numpy as np
 
-    from streamer.batch.summary import CallSummary
+    from streamer.batch.summary import CallSummary, ChannelSummary
     from streamer.engine.run import RunSummary
     from streamer.model.classifier import Classifier
     from streamer.sources import Source

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
 import signal
 import threading
 from collections import deque
@@ -113,15 +114,22 @@ class LocalEngine:
     def _hand_out(self, todo: deque[Recording], spec: JobSpec) -> None:
         for worker in self._pool:
             if todo and worker.ready and worker.recording is None and not worker.gone:
-                worker.recording = todo.popleft()
-                worker.conn.send((worker.recording, spec))
+                recording = todo.popleft()
+                try:
+                    worker.conn.send((recording, spec))
+                except (OSError, ValueError):  # it died just now: the recording goes back
+                    todo.appendleft(recording)
+                    worker.gone = True
+                else:
+                    worker.recording = recording
 
     def _collect(self, on_progress: OnProgress | None, replace: bool) -> Iterator[CallResult]:
         """Wait up to 0.2 s for messages and deaths; yield the results that came."""
         live = [w for w in self._pool if not w.gone]
         wait([w.conn for w in live] + [w.process.sentinel for w in live], timeout=0.2)
-        for worker in live:
-            yield from self._read(worker, on_progress)
+        for worker in list(self._pool):
+            if not worker.gone:
+                yield from self._read(worker, on_progress)
             if worker.gone or not worker.process.is_alive():
                 yield from self._buried(worker, replace)
 
@@ -137,7 +145,7 @@ class LocalEngine:
                 elif kind == "result":
                     worker.recording = None
                     yield payload[0]
-        except (EOFError, OSError):
+        except (EOFError, OSError, pickle.UnpicklingError):
             worker.gone = True
 
     def _buried(self, worker: _Worker, replace: bool) -> Iterator[CallResult]:

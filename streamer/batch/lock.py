@@ -60,7 +60,10 @@ class FolderLock:
         self.warning = ""  # set when the file system cannot lock
 
     def acquire(self, wait_for_workers_s: float = WORKERS_WAIT_S) -> None:
-        self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise OutputError(f"cannot write in {self.folder}: {exc.strerror}") from None
         if fcntl is None:
             self.warning = "cannot lock the output folder on this system"
         else:
