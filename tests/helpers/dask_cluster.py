@@ -40,6 +40,14 @@ def stop(process: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
             process.wait(timeout=10)
 
 
+def _address(scheduler_file: Path) -> str | None:
+    """The scheduler's address once its file is written whole (it appears empty first)."""
+    try:
+        return json.loads(scheduler_file.read_text())["address"]
+    except (OSError, ValueError, KeyError):
+        return None
+
+
 @contextmanager
 def dask_cluster(root: Path, workers: int = 2) -> Iterator[tuple[str, subprocess.Popen]]:
     """(scheduler address, scheduler process) while ``workers`` workers are connected."""
@@ -59,10 +67,11 @@ def dask_cluster(root: Path, workers: int = 2) -> Iterator[tuple[str, subprocess
     processes = [scheduler]
     try:
         deadline = time.monotonic() + START_TIMEOUT_S
-        while not scheduler_file.exists() and time.monotonic() < deadline:
+        address = _address(scheduler_file)
+        while address is None and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert scheduler_file.exists(), (root / "scheduler.log").read_text()
-        address = json.loads(scheduler_file.read_text())["address"]
+            address = _address(scheduler_file)
+        assert address is not None, (root / "scheduler.log").read_text()
         for i in range(workers):
             processes.append(
                 start(
