@@ -1,32 +1,37 @@
-"""The local engine: a pool of worker processes on this machine, each loading the model once.
+"""The local engine: worker processes on this machine, each loading the model once and running
+one recording at a time with one thread, so N workers use N cores and nothing is oversubscribed.
 
-Each worker runs one recording at a time with one thread (BLAS, OpenMP and onnxruntime), so N
-workers use N cores and nothing is oversubscribed. Workers ignore Ctrl-C: the parent stops
-handing out recordings and lets the ones in progress finish, so their outputs are whole.
+Each worker has its own pipe, so the parent always knows which recording a worker holds. A
+worker that dies (killed, out of memory, a crash in a native library) costs exactly that
+recording a ``retry`` row (the next run tries it again: the file was not shown to be the
+cause); recordings not yet handed out simply go to the other workers or to a fresh one. (A
+process pool's queue cannot tell which task died: every queued recording used to be blamed.)
+
+Workers ignore Ctrl-C: the parent stops handing out recordings and lets the ones in progress
+finish, so their outputs are whole. They die with the parent (:mod:`streamer.batch.worker`).
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
 import signal
 import threading
-from collections.abc import Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from pathlib import Path
+from typing import Any
 
 from streamer.batch.inputs import Recording
-from streamer.batch.job import ERROR, CallResult, FileState, JobSpec, run_one, warm_up
-from streamer.errors import reason
+from streamer.batch.job import ENVIRONMENT, RETRY, CallResult, FileState, JobSpec
+from streamer.batch.worker import worker_main
+from streamer.errors import SerError
 
-ONE_THREAD = {
-    "OMP_NUM_THREADS": "1",
-    "OPENBLAS_NUM_THREADS": "1",
-    "MKL_NUM_THREADS": "1",
-    "BLIS_NUM_THREADS": "1",
-    "VECLIB_MAXIMUM_THREADS": "1",
-    "NUMEXPR_NUM_THREADS": "1",
-}
+OnProgress = Callable[[str, float], None]  # (recording key, audio seconds read so far)
+STARTUP_DEATHS = 3  # workers dying before they are ready, in a row, before giving up
 
 
 def available_cores() -> int:
@@ -36,87 +41,155 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
-def _init_worker() -> None:
-    """A worker process's entry point: it ignores Ctrl-C (the parent decides), runs BLAS,
-    OpenMP and onnxruntime on one thread (set before numpy is first imported here), and keeps
-    native libraries' stderr chatter off the terminal."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    for key, value in ONE_THREAD.items():
-        os.environ.setdefault(key, value)
-    from streamer.sources.native_stderr import NativeStderr
+class WorkersFailed(SerError):
+    """Worker processes cannot be started here (they die as they start)."""
 
-    NativeStderr.acquire()  # for the worker's lifetime
+
+@dataclass
+class _Worker:
+    process: Any  # multiprocessing's SpawnProcess
+    conn: Connection
+    ready: bool = False
+    recording: Recording | None = None
+    gone: bool = False
+
+
+def _death(exitcode: int | None) -> str:
+    if exitcode is not None and exitcode < 0:
+        try:
+            name = signal.Signals(-exitcode).name
+        except ValueError:
+            name = f"signal {-exitcode}"
+        hint = "; out of memory?" if -exitcode == signal.SIGKILL else ""
+        return f"killed by {name}{hint}"
+    return f"exit code {exitcode}"
 
 
 class LocalEngine:
-    """``workers`` processes, started (and importing the pipeline) as soon as it is made, so
-    they get ready while ser-batch itself checks the model and the outputs."""
+    """``workers`` processes writing into ``out_dir``, started (and importing the pipeline) as
+    soon as it is made, so they get ready while ser-batch itself checks the model."""
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, out_dir: Path) -> None:
         self.workers = workers
+        self.out_dir = out_dir
         self._context = multiprocessing.get_context("spawn")
-        self._pool = self._start()
+        self._startup_deaths = 0
         self._used = False
-        for _ in range(workers):
-            self._pool.submit(warm_up)
+        self._pool = [self._start() for _ in range(workers)]
 
-    def _start(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(self.workers, mp_context=self._context, initializer=_init_worker)
+    def _start(self) -> _Worker:
+        ours, theirs = self._context.Pipe()
+        process = self._context.Process(
+            target=worker_main,
+            args=(theirs, str(self.out_dir), os.getpid()),
+            name="ser-batch-worker",
+            daemon=True,
+        )
+        process.start()  # from this (the main) thread: the parent-death signal is tied to it
+        theirs.close()
+        return _Worker(process, ours)
 
     def results(
-        self, recordings: Sequence[Recording], spec: JobSpec, stop: threading.Event
+        self,
+        recordings: Sequence[Recording],
+        spec: JobSpec,
+        stop: threading.Event,
+        on_progress: OnProgress | None = None,
     ) -> Iterator[CallResult]:
         """Results as recordings finish. Once ``stop`` is set no new recording starts; the
         ones running finish. Closing the generator early (a second Ctrl-C) kills the workers."""
+        todo = deque(recordings)
         self._used = True
-        todo = iter(recordings)
-        running: dict[Future[CallResult], Recording] = {}
         try:
             while True:
-                while not stop.is_set() and len(running) < 2 * self.workers:
-                    recording = next(todo, None)
-                    if recording is None:
-                        break
-                    running[self._pool.submit(run_one, recording, spec)] = recording
-                if not running:
+                if not stop.is_set():
+                    self._hand_out(todo, spec)
+                if not any(w.recording for w in self._pool) and (stop.is_set() or not todo):
                     return
-                done, _ = wait(running, timeout=0.2, return_when=FIRST_COMPLETED)
-                for future in done:
-                    yield _result(future, running.pop(future))
-                if _broken(self._pool):  # a worker died: the recordings it held failed, go on
-                    self._pool.shutdown(wait=False)
-                    self._pool = self._start()
+                yield from self._collect(on_progress, replace=not stop.is_set())
         finally:
-            if running:  # left early: do not wait for the recordings in progress
+            if any(w.recording for w in self._pool):  # left early: do not wait for them
                 self.kill()
 
+    def _hand_out(self, todo: deque[Recording], spec: JobSpec) -> None:
+        for worker in self._pool:
+            if todo and worker.ready and worker.recording is None and not worker.gone:
+                recording = todo.popleft()
+                try:
+                    worker.conn.send((recording, spec))
+                except (OSError, ValueError):  # it died just now: the recording goes back
+                    todo.appendleft(recording)
+                    worker.gone = True
+                else:
+                    worker.recording = recording
+
+    def _collect(self, on_progress: OnProgress | None, replace: bool) -> Iterator[CallResult]:
+        """Wait up to 0.2 s for messages and deaths; yield the results that came."""
+        live = [w for w in self._pool if not w.gone]
+        wait([w.conn for w in live] + [w.process.sentinel for w in live], timeout=0.2)
+        for worker in list(self._pool):
+            if not worker.gone:
+                yield from self._read(worker, on_progress)
+            if worker.gone or not worker.process.is_alive():
+                yield from self._buried(worker, replace)
+
+    def _read(self, worker: _Worker, on_progress: OnProgress | None) -> Iterator[CallResult]:
+        try:
+            while worker.conn.poll():
+                kind, *payload = worker.conn.recv()
+                if kind == "ready":
+                    worker.ready = True
+                    self._startup_deaths = 0
+                elif kind == "progress" and on_progress is not None:
+                    on_progress(*payload)
+                elif kind == "result":
+                    worker.recording = None
+                    yield payload[0]
+        except (EOFError, OSError, pickle.UnpicklingError):
+            worker.gone = True
+
+    def _buried(self, worker: _Worker, replace: bool) -> Iterator[CallResult]:
+        """A dead worker: blame the recording it held (only that one), start another."""
+        worker.gone = True
+        worker.process.join(timeout=1.0)
+        how = _death(worker.process.exitcode)
+        self._pool.remove(worker)
+        worker.conn.close()
+        if worker.recording is not None:
+            recording = worker.recording
+            yield CallResult(
+                path=recording.key,
+                status=RETRY,
+                cause=ENVIRONMENT,
+                error=f"the worker process died while processing this recording ({how})",
+                state=FileState.of(recording.path),
+            )
+        elif not worker.ready:
+            self._startup_deaths += 1
+            if self._startup_deaths >= STARTUP_DEATHS:
+                raise WorkersFailed(f"worker processes die as they start ({how})")
+        if replace:
+            self._pool.append(self._start())
+
     def kill(self) -> None:
-        processes = getattr(self._pool, "_processes", None) or {}  # no public API for this
-        for process in list(processes.values()):
-            process.terminate()
+        for worker in self._pool:
+            if worker.process.is_alive():
+                worker.process.kill()
 
     def close(self) -> None:
-        if not self._used:  # nothing to do after all (or a bad model): no need to wait
-            self.kill()
-        self._pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _broken(pool: ProcessPoolExecutor) -> bool:
-    """True once a worker died; the executor then refuses work (its flag is not public API)."""
-    return bool(getattr(pool, "_broken", False))
-
-
-def _result(future: Future[CallResult], recording: Recording) -> CallResult:
-    try:
-        return future.result()
-    except BrokenProcessPool:  # the worker died (killed, out of memory, a crash in a library)
-        why = "the worker process died while processing this recording"
-    except Exception as exc:  # noqa: BLE001 (e.g. a result that could not be sent back)
-        why = f"worker error: {reason(exc)}"
-    return CallResult(
-        path=recording.key,
-        status=ERROR,
-        error=why,
-        state=FileState.of(recording.path),
-        fingerprint="",  # not current: a rerun tries it again
-    )
+        """Let idle workers leave; kill any still busy (a second Ctrl-C), and all of them when
+        there was nothing to do after all (no need to wait for them to get ready)."""
+        for worker in self._pool:
+            if worker.recording is not None or not self._used:
+                worker.process.kill()
+            else:
+                try:
+                    worker.conn.send(None)
+                except (OSError, ValueError):
+                    worker.process.kill()
+        for worker in self._pool:
+            worker.process.join(timeout=5.0)
+            if worker.process.is_alive():
+                worker.process.kill()
+                worker.process.join(timeout=5.0)
+            worker.conn.close()

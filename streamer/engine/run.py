@@ -23,7 +23,7 @@ from streamer.engine.timebase import latency_name
 from streamer.errors import LogWriteError, SourceError
 from streamer.results import Prediction
 from streamer.sinks import Sink
-from streamer.sources import Source
+from streamer.sources import InputTruncated, Source
 
 
 class Analyser(Protocol):
@@ -47,9 +47,12 @@ class RunSummary:
     device_overflows: int
     latency_median_ms: float | None
     latency_p95_ms: float | None
-    ended_by: str  # "end of input", "time limit", "stop request", "input failure", "log failure"
+    # "end of input", "time limit", "stop request", "input failure", "truncated input" (the
+    # input ended before its header said), "log failure"
+    ended_by: str
     non_speech: int = 0  # segments the model's gate judged noise, music or other non-speech
     latency_name: str = "latency"  # "backlog": measured on the clock, input faster than real time
+    bad_samples: int = 0  # NaN/infinite/absurd samples the source replaced by silence
 
     def describe(self) -> str:
         parts = [
@@ -64,6 +67,11 @@ class RunSummary:
             parts.append(
                 f"{self.non_speech} non-speech segment{'s' if self.non_speech != 1 else ''} "
                 "not classified"
+            )
+        if self.bad_samples:
+            parts.append(
+                f"{self.bad_samples} bad sample{'s' if self.bad_samples != 1 else ''} "
+                "(NaN, infinite or beyond +60 dBFS) replaced by silence"
             )
         if self.latency_median_ms is not None:
             figure = (
@@ -164,7 +172,7 @@ def run(
         if timer is not None:
             timer.cancel()
     if failure is not None:
-        ended_by = "input failure"
+        ended_by = "truncated input" if isinstance(failure, InputTruncated) else "input failure"
     elif outputs.failure is not None:
         ended_by = "log failure"
     elif timed_out.is_set():
@@ -196,4 +204,5 @@ def _summary(
         ended_by=ended_by,
         non_speech=snap.non_speech,
         latency_name=latency_name(snap.position_s, wall_s, on_clock),
+        bad_samples=source.stats.bad_samples,
     )

@@ -18,6 +18,10 @@ Two steps, both label-free:
    stream's own statistics take over as it goes on.
 
 Non-speech (see :mod:`streamer.model.speech_gate`) is scored but never added to the statistics.
+
+The statistics stay finite whatever comes in: a vector or level with a NaN, an infinity or an
+absurd value (from audio no source passes on, but an API caller may) is scored with those
+entries at the stream mean and never added, so it cannot poison the utterances after it.
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+# Beyond this a feature is not a measurement (its square would overflow the running sums).
+ABSURD = 1e100
 
 @dataclass(frozen=True)
 class NormaliserParams:
@@ -78,6 +84,12 @@ class NormaliserParams:
         return params
 
 
+def _sound(values: np.ndarray) -> np.ndarray:
+    """Per entry: a finite value of a plausible size (False for NaN and infinities)."""
+    with np.errstate(invalid="ignore"):
+        return np.abs(np.asarray(values, dtype=np.float64)) < ABSURD
+
+
 class StreamNormaliser:
     """Per-stream state; one instance per stream, ``reset()`` at the start of a new one."""
 
@@ -109,8 +121,11 @@ class StreamNormaliser:
         return self._score(vector, level_db)[0]
 
     def update(self, vector: np.ndarray, level_db: float) -> np.ndarray:
-        """Add a speech utterance to the stream statistics and return its normalised vector."""
+        """Add a speech utterance to the stream statistics and return its normalised vector
+        (one that is not finite is only scored, see the module's notes)."""
         z, corrected = self._score(vector, level_db)
+        if not (np.isfinite(level_db) and _sound(vector).all()):
+            return z
         self._levels.append(level_db)
         self._rows.append(corrected)
         self._sum += corrected
@@ -127,8 +142,12 @@ class StreamNormaliser:
         earlier utterances, so with this one it covers ``window``."""
         p = self.params
         recent = list(self._levels)[max(0, len(self._levels) - (p.level_window - 1)) :]
-        offset = float(np.mean([*recent, level_db])) - p.prior_level_db
+        levels = [*recent, level_db] if np.isfinite(level_db) else recent
+        offset = float(np.mean(levels)) - p.prior_level_db if levels else 0.0
         corrected = np.asarray(vector, dtype=np.float64) - p.level_coef * offset
+        sound = _sound(corrected)
+        if not sound.all():  # scored as the stream's mean there
+            corrected = np.where(sound, corrected, self._mean_so_far())
         n = len(self._rows) + 1
         total = self._sum + corrected
         total_sq = self._sum_sq + corrected * corrected
@@ -138,6 +157,12 @@ class StreamNormaliser:
         own = np.maximum(total_sq - 2.0 * mean * total + n * mean * mean, 0.0)
         spread = w * (p.std**2 + (p.mean - mean) ** 2) + own
         return (corrected - mean) / np.sqrt(spread / (w + n)), corrected
+
+
+    def _mean_so_far(self) -> np.ndarray:
+        """The stream mean shrunk toward the training mean (the training mean at the start)."""
+        w = self.params.prior_weight
+        return (w * self.params.mean + self._sum) / (w + len(self._rows))
 
 
 def normalise_stream(

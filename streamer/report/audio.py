@@ -7,6 +7,7 @@ whole; the number of envelope points and spectrogram columns is fixed, whatever 
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +15,8 @@ import numpy as np
 import soundfile as sf
 
 from streamer.report.timeline import ReportError
+from streamer.sources import SourceStats
+from streamer.sources.bad_samples import replace_bad_samples
 
 ENVELOPE_POINTS = 3000
 SPECTROGRAM_COLUMNS = 1500
@@ -99,7 +102,7 @@ def read_audio(path: Path) -> AudioView:
     if not path.exists():
         raise ReportError(f"{path}: audio file not found")
     try:
-        info = sf.info(str(path))
+        info = sf.info(os.fsencode(path))
     except (RuntimeError, sf.LibsndfileError) as exc:
         raise ReportError(f"{path}: not a readable audio file ({exc})") from None
     rate, frames = int(info.samplerate), int(info.frames)
@@ -109,13 +112,19 @@ def read_audio(path: Path) -> AudioView:
     hop = max(n_fft // 4, math.ceil(max(0, frames - n_fft) / SPECTROGRAM_COLUMNS))
     envelope = _Envelope(max(1, math.ceil(frames / ENVELOPE_POINTS)))
     spectrogram = _Spectrogram(n_fft, hop)
+    bad, read = SourceStats(), 0
     try:
-        for block in sf.blocks(str(path), blocksize=BLOCK_SAMPLES, dtype="float32", always_2d=True):
-            mono = block.mean(axis=1, dtype=np.float32)
+        blocks = sf.blocks(os.fsencode(path), BLOCK_SAMPLES, dtype="float32", always_2d=True)
+        for block in blocks:
+            # NaN or absurd samples are silence here too (they are not sound; see the source)
+            mono = replace_bad_samples(block, bad).mean(axis=1, dtype=np.float32)
             envelope.feed(mono)
             spectrogram.feed(mono)
+            read += len(block)
     except (RuntimeError, sf.LibsndfileError) as exc:
-        raise ReportError(f"{path}: cannot decode audio ({exc})") from None
+        if not read:  # a file cut short still shows what it holds
+            raise ReportError(f"{path}: cannot decode audio ({exc})") from None
+    frames = min(frames, read)
     lo, hi = envelope.finish()
     power = spectrogram.finish()
     hz = np.fft.rfftfreq(n_fft, 1.0 / rate)

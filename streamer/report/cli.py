@@ -145,7 +145,8 @@ def make_report(args: argparse.Namespace) -> str:
             page = render_html(
                 title, sources, summary, timeline, buffer.getvalue(), ui.uncertain_below, each
             )
-            args.output.write_text(page, encoding="utf-8")
+            # a file name need not be UTF-8: its odd bytes are shown escaped
+            args.output.write_text(page, encoding="utf-8", errors="backslashreplace")
         else:
             figure.savefig(args.output, metadata=metadata)
     except OSError as exc:

@@ -25,6 +25,9 @@ from streamer.errors import InputError
 from streamer.results import PLAIN_LABEL, Prediction
 
 REQUIRED = ("start_s", "end_s")
+# Stream times beyond this (about 116 days) are not a recording's: a report drawn over 1e100 s
+# spun for minutes, so they are refused like any other impossible value.
+MAX_TIME_S = 1e7
 PROBABILITY_PREFIX = "p_"
 
 
@@ -147,6 +150,11 @@ def _jsonl_rows(lines: list[str], path: Path) -> tuple[list[str] | None, Rows]:
             problem = ReportError(f"{path} line {number}: not JSON ({exc.msg})")
             records.append((number, problem, last))
             continue
+        except (RecursionError, ValueError):  # brackets nested thousands deep, 5000-digit numbers
+            raise ReportError(
+                f"{path} line {number}: not a ser-live timeline row (nested too deeply or a "
+                "number too long to read)"
+            ) from None
         if not isinstance(record, dict):
             raise ReportError(f"{path} line {number}: not a JSON object")
         if record.get("final", True) is False:
@@ -190,6 +198,11 @@ def _prediction(
     start, end = (_number(row, key, path, line) for key in REQUIRED)
     if start < 0 or end < start:
         raise ReportError(f"{path} line {line}: times must satisfy 0 <= start_s <= end_s")
+    if end > MAX_TIME_S:
+        raise ReportError(
+            f"{path} line {line}: end_s {end:.6g} is past {MAX_TIME_S:.0e} s (about 116 days); "
+            "not a time in a recording"
+        )
     probabilities = tuple(_number(row, f"p_{label}", path, line) for label in labels)
     if any(not -1e-6 <= p <= 1 + 1e-6 for p in probabilities):
         raise ReportError(f"{path} line {line}: probabilities must lie in 0..1")

@@ -11,11 +11,12 @@ from streamer.errors import OutputError
 from streamer.results import Prediction
 from streamer.sinks.rowfile import Mode, existing_head, open_rows
 from streamer.sinks.rows import field_names, row_values
+from streamer.sinks.spreadsheet import safe_cells
 
 
 def _csv_line(values: list[object]) -> str:
     buffer = io.StringIO()
-    csv.writer(buffer).writerow(values)
+    csv.writer(buffer).writerow(safe_cells(values))  # no cell a spreadsheet would run
     return buffer.getvalue()
 
 

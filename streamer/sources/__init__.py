@@ -18,7 +18,14 @@ import numpy as np
 from streamer.errors import InputError, SourceError
 from streamer.sources.channel_choice import ChannelMode
 
-__all__ = ["ChannelMode", "InputError", "Source", "SourceError", "SourceStats"]
+__all__ = [
+    "ChannelMode",
+    "InputError",
+    "InputTruncated",
+    "Source",
+    "SourceError",
+    "SourceStats",
+]
 
 
 @dataclass
@@ -28,6 +35,12 @@ class SourceStats:
     overruns: int = 0  # times audio had to be dropped because the consumer fell behind
     dropped_s: float = 0.0  # seconds of audio dropped
     device_overflows: int = 0  # PortAudio's own input-overflow flags
+    bad_samples: int = 0  # NaN, infinite or absurdly large samples replaced by silence
+
+
+class InputTruncated(SourceError):
+    """The input ended before its header said it would (cut short on disk, or while it was
+    read). Everything before the cut was read and classified."""
 
 
 class Source(Protocol):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -12,7 +14,8 @@ import numpy as np
 import soundfile as sf
 
 from streamer.errors import reason
-from streamer.sources import InputError, SourceError, SourceStats
+from streamer.sources import InputError, InputTruncated, SourceError, SourceStats
+from streamer.sources.bad_samples import replace_bad_samples
 from streamer.sources.channel_choice import ChannelMode, describe_channels, streams_for
 from streamer.sources.formats import read_head, unsupported_reason
 from streamer.sources.raw import RawFormat
@@ -35,6 +38,33 @@ def _check_plausible(path: Path | str, file: sf.SoundFile) -> None:
         )
 
 
+# libsndfile logs a header size that does not match the file as "data : 2816000 (should be
+# 15040)": the header's claim, then what is there. Sizes this large mean "unknown length" (what
+# recorders writing to a pipe put in the header), not a claim.
+_SIZE_CLAIM = re.compile(r"^\s*([A-Za-z][A-Za-z ]*?)\s*:\s*(\d+)\s*\(should be (\d+)\)", re.M)
+_DATA_CHUNKS = ("data", "ssnd", "data size")
+_UNKNOWN_SIZE = 0x7FFF0000
+
+
+def claimed_frames(file: sf.SoundFile) -> int | None:
+    """How many frames the header promises, when it promises more than the file holds (a file
+    cut short); None when the header and the file agree. libsndfile reads what is there and
+    reports only that, so the claim is taken from its log of the header (a data chunk's size
+    when it names one, else the container's, scaled to frames)."""
+    claims = [
+        (key.strip().lower(), int(said), int(found))
+        for key, said, found in _SIZE_CLAIM.findall(file.extra_info)
+    ]
+    claims = [c for c in claims if c[2] < c[1] < _UNKNOWN_SIZE]
+    if not claims or file.frames <= 0:
+        return None
+    data = [c for c in claims if c[0] in _DATA_CHUNKS]
+    _, said, found = (data or claims)[0]
+    if not data:  # a container's size counts its header too: a lower bound on what is missing
+        return file.frames + round((said - found) * file.frames / max(found, 1))
+    return round(file.frames * said / max(found, 1))
+
+
 def open_reason(exc: BaseException) -> str:
     """libsndfile's reason for refusing a file, without the 'Error opening ...:' prefix."""
     return str(exc).split(":")[-1].strip() or "unknown format"
@@ -48,7 +78,8 @@ def _open(path: Path, raw: RawFormat | None = None) -> sf.SoundFile:
     if path.stat().st_size == 0:
         raise InputError(f"input file is empty: {path}")
     try:
-        return sf.SoundFile(str(path), **(raw.soundfile_args() if raw else {}))
+        # bytes: a name that is not UTF-8 opens too (libsndfile takes the bytes as they are)
+        return sf.SoundFile(os.fsencode(path), **(raw.soundfile_args() if raw else {}))
     except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
         unsupported = None if raw else unsupported_reason(path, read_head(path))
         if unsupported is not None:  # e.g. a phone's M4A: say how to convert it
@@ -119,6 +150,9 @@ class FileSource:
         block_s = block_ms / 1000 if realtime else chunk_s
         self.block_frames = max(1, int(self.rate_hz * block_s))
         self.duration_s = self._file.frames / max(1, self.rate_hz)
+        # What the header promises: more than the file holds when it was cut short on disk.
+        self.expected_frames = claimed_frames(self._file) or self._file.frames
+        self.frames_read = 0
         self.stats = SourceStats()
         kind = raw.describe() if raw else (
             f"{self._file.format} {self._file.subtype}, {self.rate_hz} Hz, {self.channels} ch"
@@ -139,14 +173,44 @@ class FileSource:
         return modified - timedelta(seconds=self.duration_s)
 
     def _chunks(self, stop: Event) -> Iterator[np.ndarray]:
+        size = self.block_frames
+        careful = min(size, max(1, self.rate_hz // 10))
         while not stop.is_set():
             try:
-                block = self._file.read(self.block_frames, dtype="float32", always_2d=True)
+                block = self._file.read(size, dtype="float32", always_2d=True)
             except (sf.LibsndfileError, RuntimeError, ValueError, TypeError) as exc:
+                if size > careful and self._rewind():  # keep what decodes before the damage
+                    size = careful
+                    continue
+                self._check_complete(f"decoder error: {reason(exc)}")
                 raise SourceError(f"error reading {self.path}: {reason(exc)}") from None
-            yield block
-            if len(block) < self.block_frames:
+            self.frames_read += len(block)
+            yield replace_bad_samples(block, self.stats)
+            if len(block) < size:
+                if not stop.is_set():
+                    self._check_complete()
                 return
+
+    def _rewind(self) -> bool:
+        """Back to the first frame not yet handed on, after a failed read; False if the
+        decoder cannot seek."""
+        try:
+            self._file.seek(self.frames_read)
+        except (sf.LibsndfileError, RuntimeError, ValueError, TypeError):
+            return False
+        return True
+
+    def _check_complete(self, why: str = "") -> None:
+        """InputTruncated when fewer frames came than the header promised (the file was cut
+        short, before or while it was read); everything read has been handed on by then."""
+        if self.frames_read >= self.expected_frames:
+            return
+        rate = max(1, self.rate_hz)
+        raise InputTruncated(
+            f"{self.path} is truncated: its audio ends at {self.frames_read / rate:.2f} s, "
+            f"the header says {self.expected_frames / rate:.2f} s"
+            + (f" ({why})" if why else "")
+        )
 
     def blocks(self, stop: Event) -> Iterator[np.ndarray]:
         # A microphone hands a block over once its last sample is captured.

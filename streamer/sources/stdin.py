@@ -34,6 +34,7 @@ import soundfile as sf
 
 from streamer.errors import reason
 from streamer.sources import InputError, SourceError, SourceStats
+from streamer.sources.bad_samples import replace_bad_samples
 from streamer.sources.channel_choice import ChannelMode, describe_channels, streams_for
 from streamer.sources.file import FAST_CHUNK_S, _check_plausible, open_reason, pace
 from streamer.sources.formats import unsupported_reason
@@ -310,7 +311,7 @@ class StdinSource:
         if self._stopped_early:
             return
         for block, _last in self._native_blocks(stop):
-            yield block
+            yield replace_bad_samples(block, self.stats)
 
     def blocks(self, stop: Event) -> Iterator[np.ndarray]:
         yield from pace(self._chunks(stop), self.realtime, max(1, self.rate_hz), stop)

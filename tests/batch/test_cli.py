@@ -2,6 +2,7 @@
 file gives ser-live's CSVs, a calls.csv row per input, exit 1, and a rerun rewrites nothing."""
 
 import csv
+import os
 import shutil
 import signal
 import subprocess
@@ -20,8 +21,13 @@ from streamer.live.cli import main as live_main
 CALLS = 6
 
 
+def ours(path: Path) -> bool:
+    """The run's lock files, which every run opens (not outputs)."""
+    return path.name.startswith(".ser-batch.")
+
+
 def mtimes(folder: Path) -> dict[Path, int]:
-    return {p: p.stat().st_mtime_ns for p in folder.rglob("*") if p.is_file()}
+    return {p: p.stat().st_mtime_ns for p in folder.rglob("*") if p.is_file() and not ours(p)}
 
 
 def test_every_csv_equals_the_one_ser_live_writes(batch_archive, tmp_path):
@@ -55,9 +61,20 @@ def test_both_sides_of_stereo_calls_as_ser_live_logs_them(tmp_path):
     with open(produced, newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert [row["channel"] for row in rows] == ["1", "2", "1", "2", "1", "2", "2"]
-    # a rerun with the downmix is not "current": the rows would differ
+    with open(out / "calls.csv", newline="") as handle:
+        summary = {row["channel"]: row for row in csv.DictReader(handle)}
+    assert set(summary) == {"", "1", "2"}  # the call, then each side
+    assert int(summary["1"]["utterances"]) + int(summary["2"]["utterances"]) == 7
+    assert int(summary[""]["utterances"]) == 7
+    # a rerun with the downmix would replace these rows: refused without --replace (21.13)
+    before = produced.read_bytes()
     again = ser_batch(calls, "--out", out, "--workers", 1)
-    assert again.returncode == 0 and "channel" not in produced.read_text().splitlines()[0]
+    assert again.returncode == 2
+    assert "other settings (channels: each -> mix)" in again.stderr and "--replace" in again.stderr
+    assert produced.read_bytes() == before
+    replaced = ser_batch(calls, "--out", out, "--workers", 1, "--replace")
+    assert replaced.returncode == 0, replaced.stderr
+    assert "channel" not in produced.read_text().splitlines()[0]
 
 
 def test_calls_csv_has_a_row_per_input_and_failures_say_why(batch_archive):
@@ -89,7 +106,8 @@ def test_failures_make_exit_1_and_are_counted(batch_archive):
     assert result.returncode == 1, result.stderr
     assert f"2 of {CALLS + 2} recordings failed" in result.stderr
     assert "Traceback" not in result.stderr
-    assert not any(p.name.startswith(".") for p in batch_archive[2].rglob("*"))  # no temporary left
+    left = [p for p in batch_archive[2].rglob(".*") if not ours(p)]
+    assert not left  # no temporary left
 
 
 def test_a_rerun_rewrites_nothing_and_a_changed_input_is_redone(batch_archive, tmp_path):
@@ -99,18 +117,23 @@ def test_a_rerun_rewrites_nothing_and_a_changed_input_is_redone(batch_archive, t
     assert again.returncode == 1
     assert f"{CALLS + 2} of {CALLS + 2} recordings done before" in again.stderr
     assert mtimes(out) == before
-    # A copy of the archive whose one recording changed: only that one is done again.
-    copy, copy_out = tmp_path / "calls", tmp_path / "reviewed"
-    shutil.copytree(calls, copy)
+    # One recording changes (in a copy of the outputs): only that one is done again.
+    copy_out = tmp_path / "reviewed"
     shutil.copytree(out, copy_out)
-    shutil.copyfile(good[2], copy / good[3].relative_to(calls))
-    redone = ser_batch(copy, "--out", copy_out, "--workers", 1, "--jsonl")
-    changed = {
-        p for p, t in mtimes(copy_out).items() if before.get(out / p.relative_to(copy_out)) != t
-    }
-    target = copy_out / (str(good[3].relative_to(calls)) + ".csv")
+    copied = mtimes(copy_out)
+    original, stamp = good[3].read_bytes(), good[3].stat()
+    try:
+        shutil.copyfile(good[2], good[3])
+        redone = ser_batch(calls, "--out", copy_out, "--workers", 1, "--jsonl")
+    finally:  # the archive is the session's: as it was, to the nanosecond
+        good[3].write_bytes(original)
+        os.utime(good[3], ns=(stamp.st_atime_ns, stamp.st_mtime_ns))
+    changed = {p.name for p, t in mtimes(copy_out).items() if copied.get(p) != t}
+    target = str(good[3].relative_to(calls))
     assert redone.returncode == 1
-    assert {p.name for p in changed} >= {target.name, "calls.csv"}
+    assert changed == {f"{Path(target).name}.csv", f"{Path(target).name}.jsonl", "calls.csv"} | {
+        "calls.sqlite"
+    }
 
 
 def test_retry_failed_tries_the_broken_files_again(batch_archive, tmp_path):
@@ -122,7 +145,7 @@ def test_retry_failed_tries_the_broken_files_again(batch_archive, tmp_path):
     assert result.returncode == 1
     assert "broken.wav: error" in result.stderr and "empty.wav: error" in result.stderr
     assert "call0.wav" not in result.stderr
-    timelines = [p for p in before if p.name != "calls.csv"]
+    timelines = [p for p in before if p.name.endswith((".wav.csv", ".flac.csv", ".jsonl"))]
     assert all(mtimes(copy_out)[p] == before[p] for p in timelines)
 
 
@@ -157,7 +180,7 @@ def test_ctrl_c_keeps_finished_recordings_and_a_rerun_finishes(tmp_path):
     for row in rows.values():  # every recording with a row is whole on disk
         if row["status"] == "ok":
             assert (out / row["output"]).is_file()
-    assert not [p for p in out.rglob(".*")]
+    assert not [p for p in out.rglob(".*") if not ours(p)]
     finished = ser_batch(calls, "--out", out)
     assert finished.returncode == 1
     assert len(read_calls(out)) == 8

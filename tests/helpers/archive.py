@@ -78,6 +78,8 @@ def ser_batch(*args: object, timeout: float = 120) -> subprocess.CompletedProces
 
 
 def read_calls(out: Path) -> dict[str, dict[str, str]]:
-    """calls.csv rows by file name."""
+    """calls.csv's rows of whole recordings (not those of single channels) by file name."""
     with open(out / "calls.csv", newline="") as handle:
-        return {Path(row["path"]).name: row for row in csv.DictReader(handle)}
+        return {
+            Path(row["path"]).name: row for row in csv.DictReader(handle) if not row["channel"]
+        }

@@ -116,3 +116,28 @@ def test_metadata_round_trip_and_shape_checks():
     broken = p.to_json().replace('"std": [4.0', '"std": [-4.0')
     with pytest.raises(ValueError, match="std must be positive"):
         NormaliserParams.from_json(broken, D)
+
+
+@pytest.mark.parametrize(
+    ("vector", "level_db"),
+    [
+        ([np.nan, 5.0, 10.0, 0.0], -25.0),
+        ([-30.0, np.inf, 10.0, 0.0], -25.0),
+        ([-30.0, 5.0, 1e300, 0.0], -25.0),
+        ([-30.0, 5.0, 10.0, 0.0], np.nan),
+    ],
+)
+def test_a_vector_that_is_not_finite_is_scored_finite_and_never_kept(rng, vector, level_db):
+    """Issue 22.11: a NaN once in the running sums made every later score NaN (a deaf stream)."""
+    p = params()
+    clean, poisoned = StreamNormaliser(p), StreamNormaliser(p)
+    vectors, levels = stream(rng, 30, p.mean, p.std, level_db=-25.0)
+    for v, lv in zip(vectors[:10], levels[:10], strict=True):
+        clean.update(v, lv)
+        poisoned.update(v, lv)
+    z = poisoned.update(np.array(vector), level_db)
+    assert np.isfinite(z).all()
+    assert np.isfinite(poisoned.preview(np.array(vector), level_db)).all()
+    for v, lv in zip(vectors[10:], levels[10:], strict=True):
+        assert np.array_equal(poisoned.update(v, lv), clean.update(v, lv))
+    assert poisoned.seen == clean.seen

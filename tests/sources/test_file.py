@@ -213,3 +213,53 @@ def test_start_time_replaces_the_modification_time(tmp_path):
     source = FileSource(path, 30, realtime=False, start_time=start)
     source.close()
     assert source.recording_start == start
+
+
+def _cut(path, fraction: float) -> None:
+    data = path.read_bytes()
+    path.write_bytes(data[: int(len(data) * fraction)])
+
+
+@pytest.mark.parametrize(
+    ("name", "fmt", "subtype"),
+    [
+        ("cut.wav", "WAV", "PCM_16"),
+        ("cut.aiff", "AIFF", "PCM_16"),
+        ("cut.au", "AU", "PCM_16"),
+        ("cut.w64", "W64", "PCM_16"),
+        ("cut.rf64", "RF64", "PCM_16"),
+        ("cut_float.wav", "WAV", "FLOAT"),
+        ("cut.flac", "FLAC", "PCM_16"),
+    ],
+)
+def test_a_file_cut_short_of_its_header_is_read_then_reported_truncated(
+    tmp_path, name, fmt, subtype
+):
+    """Issue 22.12: libsndfile reads what is there and says nothing; the header's claim is
+    taken from its log (or the decoder fails early) and the source says so after the rows."""
+    from streamer.sources import InputTruncated
+
+    path = tmp_path / name
+    sf.write(path, tone(300.0, 10.0, SR), SR, format=fmt, subtype=subtype)
+    _cut(path, 0.3)
+    source = FileSource(path, 30, realtime=False, chunk_s=1.0)
+    got = 0
+    with pytest.raises(InputTruncated, match=r"is truncated: its audio ends at .* the header"):
+        for block in source.blocks(threading.Event()):
+            got += len(block)
+    source.close()
+    assert got >= 2 * SR  # what was there came first
+
+
+def test_a_streamed_wav_header_of_unknown_length_is_not_truncation(tmp_path):
+    """Recorders writing to a pipe put 0xFFFFFFFF (or 0x7FFFFFFF) where the length goes."""
+    path = tmp_path / "streamed.wav"
+    sf.write(path, tone(300.0, 2.0, SR), SR, subtype="PCM_16")
+    data = bytearray(path.read_bytes())
+    at = data.index(b"data") + 4
+    data[4:8] = (0xFFFFFFFF).to_bytes(4, "little")
+    data[at : at + 4] = (0xFFFFFFFF).to_bytes(4, "little")
+    path.write_bytes(bytes(data))
+    source = FileSource(path, 30, realtime=False)
+    assert sum(len(b) for b in source.blocks(threading.Event())) == 2 * SR
+    source.close()

@@ -71,3 +71,27 @@ def test_chunking_does_not_change_the_gains(rng):
     chunked_gain = VadGain(settings, 0.03)
     chunked = np.vstack([chunked_gain.apply(frames[i : i + 7]) for i in range(0, 200, 7)])
     assert np.allclose(whole, chunked, rtol=1e-6)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf, 1e30])
+def test_bad_frames_leave_the_stage_finite_and_cost_at_most_a_release_from_full_scale(bad):
+    """Issue 22.11: one NaN made the tracked level NaN for good, one 1e30 frame held it 600 dB
+    up (a deaf VAD for ten minutes)."""
+    settings = GainSettings(target_dbfs=-20.0, floor_dbfs=-60.0, release_db_per_s=1.0)
+    gain = VadGain(settings, frame_s=0.03)
+    speech = np.full((10, 480), 10 ** (-20 / 20), np.float32)
+    gain.apply(speech)
+    frames = speech.copy()
+    frames[5, 100] = bad
+    out = gain.apply(frames)
+    assert np.isfinite(out).all()
+    assert np.isfinite(gain.level_dbfs) and gain.level_dbfs <= 0.0  # never above full scale
+    gain.apply(np.zeros((int(20 / 0.03) + 1, 480), np.float32))  # 20 s: full scale to -20 dBFS
+    later = gain.apply(speech)
+    assert 20 * np.log10(np.sqrt(np.mean(later[-1] ** 2))) == pytest.approx(-20.0, abs=0.1)
+
+
+def test_priming_with_a_level_that_is_not_finite_starts_from_the_floor():
+    gain = VadGain(GainSettings(-20.0, -60.0, 1.0), frame_s=0.03)
+    gain.prime(float("nan"))
+    assert gain.level_dbfs == -60.0
