@@ -125,7 +125,6 @@ LONG_BENCH = "runs for minutes; the --quick run below is the same script"
 SMOKE_TEST = "tests/bench/ runs this very command from the checkout, so the bench cannot rot"
 REALTIME = "replays the 37 s call at real-time pace; --fast draws the same last frame"
 SMOKE = "trains on whole corpora (minutes); --smoke is the same run on a few speakers"
-TRAIN_21_7 = "issue 21.7 (the lead's): ser-train refuses an --output folder that does not exist"
 SPECIAL: dict[str, How] = {
     "make test": How("it is the command that runs this test suite (CI runs it)", run=False),
     "make demo": How(
@@ -180,22 +179,20 @@ for _name, _flags in _CLASSIC.items():
         f"ser-train {_flags} --feature-set mfcc_chroma_mel --augment 0 --no-cross-corpus "
         f"--output out/classic/{_name}.onnx"
     )
-    SPECIAL[_written] = How(SMOKE, instead=_written + " --smoke --quiet", xfail=TRAIN_21_7)
+    SPECIAL[_written] = How(SMOKE, instead=_written + " --smoke --quiet")
 _MIXED = "ser-train --corpora ravdess emodb --manifest calls.csv --output out/mixed/mixed.onnx"
-SPECIAL[_MIXED] = How(SMOKE, instead=_MIXED + " --smoke --quiet", xfail=TRAIN_21_7)
+SPECIAL[_MIXED] = How(SMOKE, instead=_MIXED + " --smoke --quiet")
 for _written in (
     "ser-train --manifest calls.csv --output out/calls/calls.onnx",
     "ser-train --folder recordings/ --speaker-regex '^([a-z]+)_' --output out/folder/folder.onnx",
     "ser-train --manifest my-clips.csv --output my-model/model.onnx",
 ):
-    SPECIAL[_written] = How("as written", xfail=TRAIN_21_7)
+    SPECIAL[_written] = How("as written")
 for _written in (
     "ser-live --model out/calls/calls.onnx --input call.wav",
     "ser-live --model my-model/model.onnx --input call.wav --no-ui",
 ):
-    SPECIAL[_written] = How(
-        "as written", xfail=TRAIN_21_7 + " (so the model this command replays is missing)"
-    )
+    SPECIAL[_written] = How("as written")
 
 # What each document's commands need that the documents do not make themselves.
 PREPARED = {
