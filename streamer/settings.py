@@ -53,7 +53,7 @@ class VadSettings:
     silero_hangover_ms: float
     # A frame is speech only this many dB above the stream's background floor (0 = off).
     foreground_margin_db: float = 0.0
-    background_window_s: float = 2.0  # the floor: a low quantile of the levels of this long
+    background_window_s: float = 3.0  # the floor: a low quantile of the levels of this long
 
 
 @dataclass(frozen=True)

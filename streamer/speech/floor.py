@@ -3,15 +3,17 @@
 Other people talking behind the caller (babble) is speech to webrtcvad and to Silero alike, so in
 a call mixed with babble every pause is "speech" and the utterances run together. What still
 tells the caller from the room is level: the voice at the microphone is louder than the voices
-behind it. This stage tracks the background floor of a stream, the lowest short-term level
-(``SMOOTH_S`` mean power, in dB) of the last ``window_s`` (minimum statistics), and lets a frame
-count as speech only while its short-term level is at least ``margin_db`` above that floor; once
-in, it stays in until the level falls ``HYSTERESIS_DB`` below the margin (the ends of words are
-kept). The floor is relative, never absolute: a quiet speaker alone in a quiet room is ``margin``
-above their own room tone as a loud one is; a constant gain moves level and floor together.
+behind it. This stage tracks the background floor of a stream, a low quantile (``QUANTILE``) of
+the short-term levels (``SMOOTH_S`` mean power, in dB) of the last ``window_s`` (minimum
+statistics, robust to a few dips), and lets a frame count as speech only while its short-term
+level is at least ``margin_db`` above that floor. Once in, it stays in until the level falls
+``HYSTERESIS_DB`` below the margin, and ``HANGOVER_S`` longer: the soft ends of words that the
+VADs keep are kept, so on clean calls the cuts do not move. The floor is relative, never
+absolute: a quiet speaker alone in a quiet room stands as far above their room tone as a loud
+one; a constant gain moves level and floor together.
 
 Causal (no look-ahead), per stream, stateful across chunks (``reset()`` forgets), and cheap: one
-mean square per frame and a sliding minimum over ``window_s`` of levels. It reads the audio as
+mean square per frame and a partial sort of ``window_s`` of levels. It reads the audio as
 captured, before gain staging (a gain that moves within the window would move the levels it
 compares). A non-finite frame counts as full scale: it never drags the floor down.
 """
@@ -24,6 +26,7 @@ from numpy.lib.stride_tricks import as_strided
 QUANTILE = 0.1  # the floor: this quantile of the window's short-term levels
 SMOOTH_S = 0.09  # short-term level: mean power of the frames of the last 90 ms
 HYSTERESIS_DB = 3.0  # once in the foreground, a frame stays until margin - this
+HANGOVER_S = 0.15  # ... and for this long after (the soft ends of words the VADs keep)
 SILENCE_DBFS = -120.0  # the quietest a frame counts as (digital silence)
 
 
@@ -39,8 +42,10 @@ class ForegroundGate:
         quantile: float = QUANTILE,
         smooth_s: float = SMOOTH_S,
         hysteresis_db: float = HYSTERESIS_DB,
+        hangover_s: float = HANGOVER_S,
     ) -> None:
         self.margin_db = float(margin_db)
+        self.hangover_frames = round(hangover_s / frame_s)
         self.hysteresis_db = float(hysteresis_db)
         self.smooth_frames = max(1, round(smooth_s / frame_s))
         self.window_frames = max(1, round(window_s / frame_s))
@@ -51,6 +56,7 @@ class ForegroundGate:
         self._powers = np.zeros(0)  # mean squares of the last smooth_frames - 1 frames
         self._levels = np.zeros(0)  # short-term levels (dB) of the last window_frames - 1
         self._on = False
+        self._left = 0  # frames of hang-over still to give after the level fell
         self.floor_db = SILENCE_DBFS  # the floor after the last frame
 
     def levels(self, frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -83,9 +89,10 @@ class ForegroundGate:
         above = (level - floor).tolist()
         on_at, off_at = self.margin_db, self.margin_db - self.hysteresis_db
         decisions = np.empty(n, dtype=bool)
-        on = self._on
+        on, left, hangover = self._on, self._left, self.hangover_frames
         for i, height in enumerate(above):
             on = height >= (off_at if on else on_at)
-            decisions[i] = on
-        self._on = on
+            left = hangover if on else max(0, left - 1)
+            decisions[i] = on or left > 0
+        self._on, self._left = on, left
         return decisions
