@@ -9,9 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import soxr
-from synth import SR
-from tools import require_tool
+from synth import SR, spoken
 
 from streamer.engine.build import make_segmenter
 from streamer.errors import ConfigError
@@ -19,30 +17,14 @@ from streamer.settings import load_settings, validate
 from streamer.speech.floor import ForegroundGate
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
-from pause_calls import CallSpec, Word, as_word, build_call, score, segment  # noqa: E402
+from pause_calls import CallSpec, Word, build_call, score, segment  # noqa: E402
 
-WORDS = ("hello", "yesterday", "absolutely", "wonderful", "tomorrow", "seriously", "goodbye",
-         "terrible", "honestly", "amazing")
 BACKGROUND = (
     "The train to the airport leaves every twenty minutes from the second platform.",
     "We should have taken the other road, it is always quicker in the morning.",
     "Did you see the match on Sunday, it went on for nearly three hours.",
     "My sister is moving to a new flat near the river next month.",
 )
-
-
-def spoken(text: str, wpm: int = 150, voice: str = "en-us") -> np.ndarray:
-    require_tool("espeak-ng")
-    from streamer.live.demo import speak
-
-    samples, rate = speak(text, wpm, 50, voice)
-    return soxr.resample(samples, rate, SR).astype(np.float32)
-
-
-@pytest.fixture(scope="module")
-def words() -> list[Word]:
-    voices = ("en-us", "en-gb", "en-us+f3")
-    return [as_word(spoken(w, 140 + 15 * (i % 4), voices[i % 3])) for i, w in enumerate(WORDS)]
 
 
 @pytest.fixture(scope="module")

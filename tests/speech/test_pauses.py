@@ -9,31 +9,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soxr
-from synth import SR
+from synth import SR, spoken
 from tools import require_tool
 
 from streamer.engine.build import make_segmenter
 from streamer.settings import load_settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
-from pause_calls import CallSpec, Word, as_word, build_call, score, segment  # noqa: E402
-
-WORDS = ("hello", "yesterday", "absolutely", "wonderful", "tomorrow", "seriously", "goodbye",
-         "terrible", "honestly", "amazing")
-VOICES = ("en-us", "en-gb", "en-us+f3")
-
-
-def spoken(text: str, wpm: int = 150, voice: str = "en-us") -> np.ndarray:
-    require_tool("espeak-ng")
-    from streamer.live.demo import speak
-
-    samples, rate = speak(text, wpm, 50, voice)
-    return soxr.resample(samples, rate, SR).astype(np.float32)
-
-
-@pytest.fixture(scope="module")
-def words() -> list[Word]:
-    return [as_word(spoken(w, 140 + 15 * (i % 4), VOICES[i % 3])) for i, w in enumerate(WORDS)]
+from pause_calls import CallSpec, build_call, score, segment  # noqa: E402
 
 
 def segmenter(**vad_changes):  # noqa: ANN201
