@@ -149,6 +149,9 @@ SPECIAL: dict[str, How] = {
     "python bench/live.py": How(LONG_BENCH, run=False),
     "python bench/live.py --quick": How(SMOKE_TEST + " (with --json to check its figures)",
                                         run=False),
+    "python bench/models.py": How(LONG_BENCH, run=False),
+    "python bench/models.py --quick": How(SMOKE_TEST + " (with --json to check its figures)",
+                                          run=False),
     "python bench/features.py": How(
         "minutes, on the shared corpora; the --quick run below is the same script", run=False
     ),
