@@ -123,6 +123,15 @@ class Segmenter:
         self._carry = np.zeros(0, dtype=np.float32)
         return done
 
+    def close_utterance(self) -> list[Utterance]:
+        """Close the utterance in progress now (if long enough), as its hang-over would, and go
+        on: unlike :meth:`flush`, the samples that do not fill a frame yet are kept, so the
+        stream's timeline is not shifted (a client's "flush", a push-to-talk release)."""
+        if not self._in_speech:
+            return []
+        utterance = self._close()
+        return [utterance] if utterance is not None else []
+
     def _step(self, frame: np.ndarray, speech: bool) -> Utterance | None:
         index = self._frame_index
         self._frame_index += 1
