@@ -28,3 +28,15 @@ def same_finals(events: list[dict], predictions: list, offset_ms: int = 0) -> No
         probs = [event[f"p_{label}"] for label in p.labels]
         assert np.allclose(probs, p.probabilities, atol=1e-6)
 
+
+
+def wait_until(condition, timeout_s: float = 5.0) -> bool:  # noqa: ANN001
+    """Poll ``condition()`` until it holds (True) or ``timeout_s`` pass (False)."""
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True

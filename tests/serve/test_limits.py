@@ -12,7 +12,7 @@ import urllib.request
 
 import numpy as np
 import pytest
-from serving import finals_of
+from serving import finals_of, wait_until
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
@@ -66,10 +66,7 @@ def test_session_n_plus_1_is_refused_with_503_and_readyz_flips(serve):
                         pass
                 response = refused.value.response
                 await a.send("stop")
-            for _ in range(50):
-                if not running.server.sessions:
-                    break
-                await asyncio.sleep(0.05)
+            await asyncio.to_thread(wait_until, lambda: not running.server.sessions)
             again = await asyncio.to_thread(status, running.http + "/readyz")
             return response.status_code, response.headers.get("Retry-After"), full, again
 
