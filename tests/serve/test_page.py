@@ -132,3 +132,42 @@ def check_screenshot(png: bytes, path: Path) -> None:
     assert float(pixels.std()) > 0.05  # not one colour
     colourful = np.abs(pixels[..., 0] - pixels[..., 2]) > 0.2  # the coloured bars, not greys
     assert colourful.sum() > 200
+
+
+async def replay_file(debugger: str, wav: Path, timeout_s: float) -> tuple[list, str]:
+    async with connect(debugger, max_size=2**25, compression=None) as ws:
+        tools = DevTools(ws)
+        deadline = time.monotonic() + timeout_s
+        while not await tools.evaluate("document.readyState === 'complete' && !!window.serPage"):
+            assert time.monotonic() < deadline, "the page did not load"
+            await asyncio.sleep(0.1)
+        found = await tools.call("Runtime.evaluate", expression="document.getElementById('file')")
+        await tools.call("DOM.setFileInputFiles", objectId=found["result"]["objectId"],
+                         files=[str(wav)])
+        status = ""
+        while time.monotonic() < deadline and not status.startswith("session closed"):
+            await asyncio.sleep(0.3)
+            status = await tools.evaluate("document.getElementById('status').textContent")
+        return json.loads(await tools.evaluate(FINALS_JS) or "[]"), status
+
+
+def test_a_file_chosen_on_the_page_is_replayed_to_the_same_finals(serve, tmp_path):
+    require_tool("espeak-ng")
+    from streamer.live.demo import LINES, make_sample
+
+    wav = tmp_path / "call.wav"
+    make_sample(wav, lines=LINES[:3], gap_s=1.0)
+    silent = tmp_path / "silence.wav"
+    import soundfile as sf
+
+    sf.write(silent, np.zeros(16000, np.int16), 16000)
+    with serve() as running:
+        browser, debugger = start_browser(running.http + "/", silent, tmp_path / "profile")
+        try:
+            shown, status = asyncio.run(replay_file(debugger, wav, timeout_s=40))
+        finally:
+            browser.terminate()
+            browser.wait(10)
+        sent = [e for events in running.sent.values() for e in events if e["type"] == "final"]
+    assert status.startswith("session closed: stop, 3 utterances"), status
+    assert shown == [[e["start_ms"], e["end_ms"], e["label"]] for e in sent] and len(shown) == 3
