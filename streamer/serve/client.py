@@ -110,7 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("input", help="an audio file (WAV, FLAC, ...), or - for stdin")
     parser.add_argument("--server", default=DEFAULT_SERVER, help="ser-serve's ws:// URL")
     parser.add_argument("--speed", type=float, default=1.0,
-                        help="times real time to send at (0: as fast as the server reads)")
+                        help="times real time to send at (a server takes up to its "
+                        "--max-speed, 10 by default)")
     parser.add_argument("--channels", choices=("mix", "each"), default="mix",
                         help="each: one stream per channel of a stereo recording")
     parser.add_argument("--jsonl", action="store_true", help="every event as a JSON line")
@@ -136,7 +137,10 @@ def print_event(event: dict[str, Any], started: dict[str, Any], jsonl: bool) -> 
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.speed > 0:
+        parser.error(f"--speed must be positive (got {args.speed:g})")
     try:
         import soundfile as sf
 
@@ -155,8 +159,8 @@ def main(argv: list[str] | None = None) -> int:
     start = {"channels": args.channels}
     token = os.environ.get("SER_SERVE_TOKEN") or None
     try:
-        events = asyncio.run(stream_audio(stream_url(args.server), audio, rate, speed=args.speed
-                                          or None, start=start, token=token, on_event=on_event))
+        events = asyncio.run(stream_audio(stream_url(args.server), audio, rate, speed=args.speed,
+                                          start=start, token=token, on_event=on_event))
     except (OSError, ImportError) as exc:
         say(f"{PROG}: error: {args.server}: {' '.join(str(exc).split())[:200]}")
         return EXIT_FAILURE

@@ -49,10 +49,12 @@ class Lane:
         metrics: Metrics,
         on_step: Callable[[Step], None],
         limit: int,
+        on_failure: Callable[[BaseException], None] | None = None,
     ) -> None:
         self.stream, self.pool, self.metrics = stream, pool, metrics
-        self.on_step = on_step
+        self.on_step, self.on_failure = on_step, on_failure
         self.limit = limit
+        self.failed: BaseException | None = None
         self.queue: deque[Work] = deque()
         self.backlog_s = 0.0
         self._changed = asyncio.Condition()
@@ -82,7 +84,17 @@ class Lane:
         loop = asyncio.get_running_loop()
         while True:
             batch = await self._take()
-            step = await loop.run_in_executor(self.pool, self._step, batch)
+            try:
+                step = await loop.run_in_executor(self.pool, self._step, batch)
+            except Exception as exc:  # noqa: BLE001 (the session ends with 1011, said once)
+                self.failed = exc
+                async with self._changed:
+                    self.queue.clear()
+                    self.limit = 10**9  # a reader waiting for room must not wait for ever
+                    self._changed.notify_all()
+                if self.on_failure is not None:
+                    self.on_failure(exc)
+                return
             self.on_step(step)
             if batch[0].kind == "stop":
                 return

@@ -5,6 +5,7 @@ control messages, and end with the remaining finals, ``session.closed`` and a cl
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from websockets.exceptions import ConnectionClosed
 
+from streamer.errors import reason
 from streamer.serve import codes, events
 from streamer.serve.audio import decode, frame_bytes
 from streamer.serve.codes import ProtocolError
@@ -25,6 +27,9 @@ if TYPE_CHECKING:
 
     from streamer.engine.emotion_stream import EmotionStream
     from streamer.serve.server import Server
+
+
+log = logging.getLogger("ser_serve")
 
 
 @dataclass
@@ -56,17 +61,28 @@ class StreamSession:
         self.outbox = Outbox(ws.send, self._sent)
         self.receiver: asyncio.Task[Ending] | None = None
         self.shutdown = False
+        self.failure: BaseException | None = None
 
     # --- the whole session ---------------------------------------------------------------
 
     async def run(self) -> None:
         self.receiver = asyncio.create_task(self._receive())
         await asyncio.wait({self.receiver})
-        if self.receiver.cancelled():
+        if self.failure is not None:
+            ending = Ending("internal", codes.INTERNAL, ProtocolError(
+                "internal", "the server failed on this stream", codes.INTERNAL))
+        elif self.receiver.cancelled():
             ending = Ending("shutdown", codes.GOING_AWAY)
         else:
             ending = self.receiver.result()
         await self._end(ending)
+
+    def _failed(self, exc: BaseException) -> None:
+        """The engine raised: the session ends with 1011 (the reason is logged, not sent)."""
+        log.error("session %s: inference failed: %s", self.id, reason(exc))
+        self.failure = exc
+        if self.receiver is not None and not self.receiver.done():
+            self.receiver.cancel()
 
     def stop_for_shutdown(self) -> None:
         """SIGTERM: stop reading; the session ends with its finals and 1001."""
@@ -142,7 +158,7 @@ class StreamSession:
         self.config = config
         self.pace = Pace(self.server.limits.max_speed, self.server.limits.burst_s)
         self.lane = Lane(self.stream, self.server.pool, self.server.metrics, self._on_step,
-                         self.server.limits.queue_frames)
+                         self.server.limits.queue_frames, self._failed)
         self.outbox.push(self.server.started_event(self.id, config, self.stream))
 
     async def _audio(self, frame: bytes) -> None:
@@ -189,7 +205,7 @@ class StreamSession:
     async def _end(self, ending: Ending) -> None:
         limits = self.server.limits
         if self.lane is not None:
-            if ending.reason == "gone":
+            if ending.reason in ("gone", "internal"):
                 self.lane.task.cancel()
             else:
                 await self.lane.put(Work("stop", classify=ending.classify))

@@ -146,3 +146,27 @@ def test_too_fast_idle_and_max_duration_close_with_their_codes(serve, call_audio
     assert lasting[-2]["code"] == "max_duration" and lasting[-2]["close_code"] == 4008
     assert lasting[-1]["type"] == "session.closed"
     assert finals_of(lasting) or lasting[-1]["utterances"] == 0
+
+
+def test_an_engine_failure_closes_only_its_session_with_1011(serve, caplog):
+    with serve() as running:
+        made = running.server.new_stream
+
+        def failing(config):  # noqa: ANN001, ANN202
+            stream = made(config)
+
+            def feed(block):  # noqa: ANN001, ANN202
+                raise RuntimeError("model exploded")
+
+            stream.feed = feed
+            return stream
+
+        running.server.new_stream = failing
+        events, closed = run(exchange(running.url, START, np.zeros(320, "<i2").tobytes()))
+        running.server.new_stream = made
+        others = run(stream_audio(running.url, tone(1.0), 16000, speed=None))
+    assert closed == 1011 and events[-2]["code"] == "internal"
+    assert events[-1]["reason"] == "internal"
+    assert "model exploded" in caplog.text  # logged for the operator, not sent
+    assert "model exploded" not in json.dumps(events)
+    assert others[-1]["reason"] == "stop"
