@@ -27,8 +27,6 @@ DEFAULT_CONFIG = default_config()  # the checkout's config.toml, or the wheel's 
 DATA_DIR_ENV = "SER_DATA_DIR"
 
 
-
-
 @dataclass(frozen=True)
 class AudioSettings:
     sample_rate_hz: int
@@ -140,9 +138,7 @@ def _decode(data: bytes, path: Path) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ConfigError(
-            f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8"
-        ) from None
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -260,105 +256,125 @@ def load_settings(
     return _build(raw)
 
 
+def _need(ok: bool, message: str) -> None:
+    if not ok:
+        raise ConfigError(message)
+
+
 def validate(s: Settings) -> None:
     """Range checks with messages a user can act on."""
+    _check_audio(s)
+    _check_vad(s)
+    _check_segmenter(s)
+    _check_view(s)
 
-    def need(ok: bool, message: str) -> None:
-        if not ok:
-            raise ConfigError(message)
 
-    need(
+def _check_audio(s: Settings) -> None:
+    """[audio]: rates webrtcvad accepts, block and buffer sizes."""
+    _need(
         s.audio.sample_rate_hz in (8000, 16000, 32000, 48000),
         f"audio.sample_rate_hz must be 8000, 16000, 32000 or 48000 for webrtcvad "
         f"(got {s.audio.sample_rate_hz})",
     )
-    need(5 <= s.audio.block_ms <= 1000, f"audio.block_ms must be 5..1000 (got {s.audio.block_ms})")
-    need(
+    _need(5 <= s.audio.block_ms <= 1000, f"audio.block_ms must be 5..1000 (got {s.audio.block_ms})")
+    _need(
         2 <= s.audio.mic_block_ms <= s.audio.block_ms,
         f"audio.mic_block_ms must be 2..audio.block_ms ({s.audio.block_ms}) "
         f"(got {s.audio.mic_block_ms})",
     )
-    need(
+    _need(
         1.0 <= s.audio.ring_buffer_s <= 600,
         f"audio.ring_buffer_s must be 1..600 (got {s.audio.ring_buffer_s})",
     )
-    need(
+    _need(
         0.5 <= s.audio.stall_timeout_s <= 600,
         f"audio.stall_timeout_s must be 0.5..600 seconds (got {s.audio.stall_timeout_s})",
     )
-    need(
+
+
+def _check_vad(s: Settings) -> None:
+    """[vad]: frames, aggressiveness, the gain stage and the second opinion."""
+    _need(
         s.vad.frame_ms in (10, 20, 30), f"vad.frame_ms must be 10, 20 or 30 (got {s.vad.frame_ms})"
     )
-    need(
+    _need(
         s.vad.aggressiveness in (0, 1, 2, 3),
         f"vad.aggressiveness must be 0, 1, 2 or 3 (got {s.vad.aggressiveness})",
     )
-    need(
+    _need(
         -60.0 <= s.vad.gain_floor_dbfs < s.vad.gain_target_dbfs <= 0.0,
         "vad.gain_floor_dbfs < vad.gain_target_dbfs must both lie in -60..0 dBFS "
         f"(got {s.vad.gain_floor_dbfs}, {s.vad.gain_target_dbfs})",
     )
-    need(
+    _need(
         0.0 < s.vad.gain_release_db_per_s <= 60.0,
         f"vad.gain_release_db_per_s must be in (0, 60] (got {s.vad.gain_release_db_per_s})",
     )
-    need(
+    _need(
         s.vad.second_opinion in ("none", "silero"),
-        f"vad.second_opinion must be \"none\" or \"silero\" (got {s.vad.second_opinion!r})",
+        f'vad.second_opinion must be "none" or "silero" (got {s.vad.second_opinion!r})',
     )
-    need(
+    _need(
         0.0 < s.vad.silero_off_probability <= s.vad.silero_on_probability < 1.0,
         "vad.silero_off_probability <= vad.silero_on_probability must both lie in (0, 1) "
         f"(got {s.vad.silero_off_probability}, {s.vad.silero_on_probability})",
     )
-    need(
+    _need(
         0.0 <= s.vad.silero_joins_after_ms <= 10_000,
         f"vad.silero_joins_after_ms must be 0..10000 ms (got {s.vad.silero_joins_after_ms})",
     )
-    need(
+    _need(
         0.0 <= s.vad.silero_hangover_ms <= 2000,
         f"vad.silero_hangover_ms must be 0..2000 ms (got {s.vad.silero_hangover_ms})",
     )
+
+
+def _check_segmenter(s: Settings) -> None:
+    """[segmenter]: onset, hangover, utterance lengths and partial cadence."""
     seg = s.segmenter
     for key in ("onset_ms", "pre_roll_ms", "hangover_ms"):
         value = getattr(seg, key)
-        need(0 <= value <= 5000, f"segmenter.{key} must be 0..5000 (got {value})")
-    need(
+        _need(0 <= value <= 5000, f"segmenter.{key} must be 0..5000 (got {value})")
+    _need(
         seg.onset_ms >= s.vad.frame_ms,
         f"segmenter.onset_ms ({seg.onset_ms}) must be at least vad.frame_ms ({s.vad.frame_ms})",
     )
-    need(
+    _need(
         0.1 <= seg.min_utterance_s <= 60,
         f"segmenter.min_utterance_s must be 0.1..60 (got {seg.min_utterance_s})",
     )
-    need(
+    _need(
         math.isfinite(seg.partial_every_s) and 0 <= seg.partial_every_s <= 120,
         f"segmenter.partial_every_s must be 0 (off) or a number of seconds up to 120 "
         f"(got {seg.partial_every_s})",
     )
-    need(
+    _need(
         seg.min_utterance_s < seg.max_utterance_s <= 120,
         f"segmenter.max_utterance_s must exceed min_utterance_s and be at most 120 "
         f"(got {seg.max_utterance_s})",
     )
-    need(0.5 <= s.ui.refresh_hz <= 60, f"ui.refresh_hz must be 0.5..60 (got {s.ui.refresh_hz})")
-    need(
+
+
+def _check_view(s: Settings) -> None:
+    """[ui], [replay] and [training]."""
+    _need(0.5 <= s.ui.refresh_hz <= 60, f"ui.refresh_hz must be 0.5..60 (got {s.ui.refresh_hz})")
+    _need(
         1 <= s.ui.timeline_rows <= 200,
         f"ui.timeline_rows must be 1..200 (got {s.ui.timeline_rows})",
     )
-    need(
+    _need(
         0.05 <= s.ui.timeline_col_s <= 60,
         f"ui.timeline_col_s must be 0.05..60 seconds (got {s.ui.timeline_col_s})",
     )
-    need(
+    _need(
         0.0 <= s.ui.uncertain_below <= 1.0,
         f"ui.uncertain_below must be 0..1 (got {s.ui.uncertain_below})",
     )
-    need(
+    _need(
         0.0 < s.ui.trend_alpha <= 1.0, f"ui.trend_alpha must be in (0, 1] (got {s.ui.trend_alpha})"
     )
-    need(
+    _need(
         s.replay.pace in ("auto", "realtime", "fast"),
         f"replay.pace must be auto, realtime or fast (got {s.replay.pace!r})",
     )
-    need(2 <= s.training.folds <= 24, f"training.folds must be 2..24 (got {s.training.folds})")
+    _need(2 <= s.training.folds <= 24, f"training.folds must be 2..24 (got {s.training.folds})")

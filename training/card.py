@@ -299,9 +299,10 @@ def data(report: RunReport) -> str:
     if any(name in ("ravdess", "nemo") for name in report.n_clips):
         out.append(
             "\nRAVDESS and nEMO are licensed CC BY-NC-SA 4.0: a model trained on them is, "
-            "arguably, an adaptation of the corpora, so **the shipped default model is for "
-            "non-commercial use, shared alike, with attribution** (see the corpora's citations "
-            "above). Training on your own recordings only (`ser-train --manifest`) avoids this.\n"
+            "arguably, an adaptation of the corpora, so **this model, like the shipped ones, "
+            "is for non-commercial use, shared alike, with attribution** (see the corpora's "
+            "citations above). Training on your own recordings only (`ser-train --manifest`) "
+            "avoids this.\n"
         )
     counts = report.data.get("clips_per_label", {})
     out.append(f"\nClips per label ({report.data.get('speakers', '?')} speakers):\n")

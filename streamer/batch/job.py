@@ -15,7 +15,6 @@ recording is complete, and only while the run still holds the output folder
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import hashlib
 import json
@@ -329,10 +328,10 @@ def _replay(
 def _report(
     recording: Recording, spec: JobSpec, uncertain_below: float, timeline: Path, output: Path
 ) -> None:
-    from streamer.report.cli import make_report  # matplotlib only when a report is asked for
+    from streamer.report.make import ReportRequest, write_report  # matplotlib only when asked
 
-    make_report(
-        argparse.Namespace(
+    write_report(
+        ReportRequest(
             timeline=timeline,
             audio=recording.path,
             output=output,

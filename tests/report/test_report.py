@@ -379,7 +379,8 @@ def test_a_torn_last_line_of_a_two_sided_call(tmp_path, capsys):
 def test_the_uncertain_threshold_is_the_one_ser_live_shows(tmp_path):
     """By default the model's own threshold (ser-live's default view), not ui.uncertain_below."""
     from streamer.model.classifier import load
-    from streamer.report.cli import build_parser, shown_threshold
+    from streamer.report.cli import build_parser, request_from
+    from streamer.report.make import shown_threshold
     from streamer.settings import load_settings
 
     shipped = load(load_settings().model.path)[0].info.uncertain_below
@@ -388,7 +389,7 @@ def test_the_uncertain_threshold_is_the_one_ser_live_shows(tmp_path):
 
     def threshold(*flags):
         args = build_parser().parse_args([str(csv_path), "-o", "x.png", *map(str, flags)])
-        return shown_threshold(args).uncertain_below
+        return shown_threshold(request_from(args)).uncertain_below
 
     assert threshold() == shipped
     assert threshold("--uncertain-below", 0.3) == 0.3
