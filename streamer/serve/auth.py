@@ -14,8 +14,9 @@ from urllib.parse import parse_qs, urlsplit
 
 
 def is_loopback(host: str) -> bool:
-    if host in ("localhost", ""):
-        return host == "localhost"
+    """Only this machine can reach ``host`` ("" and 0.0.0.0 are every interface)."""
+    if host == "localhost":
+        return True
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:

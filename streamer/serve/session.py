@@ -5,12 +5,14 @@ control messages, and end with the remaining finals, ``session.closed`` and a cl
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 from streamer.errors import reason
@@ -23,13 +25,28 @@ from streamer.serve.outbox import Outbox
 from streamer.serve.protocol import StartConfig, message_type, parse_start
 
 if TYPE_CHECKING:
-    from websockets.asyncio.server import ServerConnection
-
     from streamer.engine.emotion_stream import EmotionStream
     from streamer.serve.server import Server
 
 
 log = logging.getLogger("ser_serve")
+
+
+async def close_socket(ws: ServerConnection, code: int, reason: str) -> None:
+    """Close with ``code``, reading (and dropping) what the client still sends meanwhile: a
+    client that sent far ahead has frames queued before its close frame, and an unread queue
+    would hold the close up for the whole close timeout."""
+
+    async def discard() -> None:
+        with contextlib.suppress(ConnectionClosed):
+            while True:
+                await ws.recv()
+
+    reader = asyncio.create_task(discard())
+    await ws.close(code, reason[:100])
+    reader.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await reader
 
 
 @dataclass
@@ -221,5 +238,5 @@ class StreamSession:
             self.outbox.push(events.closed(ending.reason, round(self.counts.audio_s * 1000),
                                            self.counts.utterances, dropped))
         await self.outbox.close(limits.drain_s)
-        await self.ws.close(ending.close, ending.reason[:100])
+        await close_socket(self.ws, ending.close, ending.reason)
         self.server.log_session(self, ending)

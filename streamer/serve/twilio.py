@@ -25,9 +25,10 @@ from streamer.serve import codes, events
 from streamer.serve.audio import MULAW_TO_INT16
 from streamer.serve.codes import ProtocolError
 from streamer.serve.inference import Lane, Step, Work
+from streamer.serve.limits import Pace
 from streamer.serve.outbox import Outbox
 from streamer.serve.protocol import StartConfig, read_json
-from streamer.serve.session import Counts, Ending
+from streamer.serve.session import Counts, Ending, close_socket
 
 if TYPE_CHECKING:
     from websockets.asyncio.server import ServerConnection
@@ -140,6 +141,7 @@ class TwilioSession:
         self.log: CallLog | None = None
         self.receiver: asyncio.Task[Ending] | None = None
         self.outbox = Outbox(self._publish, self._sent)
+        self.pace = Pace(server.limits.max_speed, server.limits.burst_s)
 
     async def _publish(self, text: str) -> None:
         if self.log is not None:
@@ -180,6 +182,7 @@ class TwilioSession:
                 except ProtocolError as error:
                     if error.fatal:
                         return Ending(error.code, error.close or codes.POLICY, error)
+                    self.server.metrics.add("ser_twilio_ignored_messages_total")
         except ConnectionClosed:
             return Ending("gone")  # Twilio hung up without "stop": the call's finals still count
 
@@ -237,6 +240,7 @@ class TwilioSession:
             timestamp = int(stamp) if stamp is not None else None
         except (binascii.Error, ValueError):
             raise ProtocolError("bad_media", "media that is not base64 μ-law; ignored") from None
+        self.pace.add(len(payload) / RATE / len(self.tracks), time.monotonic())
         seconds = await self.tracks[str(media.get("track", "inbound"))].media(payload, timestamp)
         self.counts.audio_s += seconds
         self.server.metrics.add("ser_audio_seconds_total", seconds)
@@ -265,5 +269,5 @@ class TwilioSession:
                                        self.counts.utterances, dropped))
         await self.outbox.close(self.server.limits.drain_s)
         if ending.reason != "gone":
-            await self.ws.close(ending.close, ending.reason[:100])
+            await close_socket(self.ws, ending.close, ending.reason)
         self.server.log_session(self, ending)  # type: ignore[arg-type]

@@ -18,6 +18,7 @@ from websockets.exceptions import InvalidStatus
 
 from streamer.serve.audio import MULAW_TO_INT16, mulaw_encode
 from streamer.serve.auth import Access, twilio_signature
+from streamer.serve.limits import Limits
 
 TRACKS = {"outbound": 0, "inbound": 1}  # agent: channel 1 (left), customer: channel 2 (right)
 CALL = "CA0123456789abcdef0123456789abcdef"
@@ -68,7 +69,7 @@ def test_a_twilio_call_gives_each_track_its_channels_finals(
                     await twilio.send(message)
                 return [json.loads(m) async for m in watcher]
 
-    with serve() as running:
+    with serve(Limits(max_speed=1000, burst_s=600)) as running:  # sent faster than a call
         events = asyncio.run(asyncio.wait_for(call(), 60))
     assert events[0]["type"] == "session.started" and events[0]["call_sid"] == CALL
     assert events[-1]["type"] == "session.closed" and events[-1]["reason"] == "stop"
@@ -102,3 +103,22 @@ def test_the_mulaw_table_is_g711(value):
     samples = np.linspace(-32000, 32000, 1001).astype(np.int16)
     back = MULAW_TO_INT16[np.frombuffer(mulaw_encode(samples), np.uint8)]
     assert np.all(np.abs(back.astype(int) - samples) <= np.abs(samples.astype(int)) / 16 + 8)
+
+
+def test_a_twilio_stream_faster_than_real_time_is_closed_4029(serve, stereo_call):
+    audio, rate = stereo_call
+    narrow = soxr.resample(audio[: 20 * rate, 0], rate, 8000).astype(np.int16)
+    messages = twilio_messages({"inbound": mulaw_encode(narrow), "outbound": b"\xff" * len(narrow)})
+
+    async def flood() -> int | None:
+        async with connect(f"ws://127.0.0.1:{running.port}/v1/twilio") as twilio:
+            try:
+                for message in messages:
+                    await twilio.send(message)
+                await twilio.wait_closed()
+            except Exception:  # noqa: BLE001 (closed under us: the code says how)
+                pass
+            return twilio.close_code
+
+    with serve(Limits(max_speed=2.0, burst_s=2.0)) as running:
+        assert asyncio.run(asyncio.wait_for(flood(), 30)) == 4029
