@@ -21,25 +21,32 @@ def build_parser() -> argparse.ArgumentParser:
     parser = CommandParser(prog=PROG, description="Speech emotion over a WebSocket: "
                            "/v1/stream, /v1/twilio, the browser page at /, /healthz, /readyz, "
                            "/metrics. Tokens come from the environment, never from flags.")
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    parser.add_argument("--port", type=int, default=8765, help="port (0: any free one)")
-    parser.add_argument("--model", help="an ONNX model, or a shipped one's name (default, fast)")
-    parser.add_argument("--config", type=Path, help="a TOML file over the shipped config.toml")
+    parser.add_argument("--host", default="127.0.0.1", metavar="ADDRESS",
+                        help="address to listen on (other than loopback: a token is required)")
+    parser.add_argument("--port", type=int, default=8765, metavar="N",
+                        help="TCP port to listen on (0: any free one, printed)")
+    parser.add_argument("--model", metavar="MODEL",
+                        help="an ONNX model, or a shipped one's name (default, fast); "
+                        "default: the settings' model.path")
+    parser.add_argument("--config", type=Path, metavar="TOML",
+                        help="a TOML file layered over the shipped config.toml")
     limits = parser.add_argument_group("limits")
-    limits.add_argument("--max-sessions", type=int, default=16, help="streams at once")
-    limits.add_argument("--max-duration-s", type=float, default=4 * 3600.0,
-                        help="wall-clock length of one session (then close 4008)")
-    limits.add_argument("--idle-s", type=float, default=30.0,
+    limits.add_argument("--max-sessions", type=int, default=16, metavar="N",
+                        help="streams at once; one more is refused with HTTP 503")
+    limits.add_argument("--max-duration-s", type=float, default=4 * 3600.0, metavar="SECONDS",
+                        help="wall-clock seconds one session may last (then close 4008)")
+    limits.add_argument("--idle-s", type=float, default=30.0, metavar="SECONDS",
                         help="no message for this long closes a session (4031)")
-    limits.add_argument("--max-speed", type=float, default=10.0,
-                        help="audio seconds per second a client may send (then close 4029)")
-    limits.add_argument("--workers", type=int, default=0,
-                        help="inference threads (0: one per core)")
+    limits.add_argument("--max-speed", type=float, default=10.0, metavar="N",
+                        help="times real time a client may send audio at, after a 10 s burst "
+                        "(then close 4029)")
+    limits.add_argument("--workers", type=int, default=0, metavar="N",
+                        help="inference threads shared by every session (0: one per core)")
     access = parser.add_argument_group("access")
     access.add_argument("--allow-origin", action="append", default=[], metavar="ORIGIN",
                         help="a browser origin that may connect (repeatable; '*' for any; "
                         "default: the server's own page only)")
-    access.add_argument("--token-file", type=Path,
+    access.add_argument("--token-file", type=Path, metavar="FILE",
                         help=f"a file holding the bearer token (or set {TOKEN_ENV}); required "
                         "when --host is not a loopback address")
     twilio = parser.add_argument_group("Twilio Media Streams")

@@ -108,8 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = CommandParser(prog=PROG, description="Send a recording to ser-serve and print "
                            "a line per utterance, as ser-live --no-ui does.")
     parser.add_argument("input", help="an audio file (WAV, FLAC, ...), or - for stdin")
-    parser.add_argument("--server", default=DEFAULT_SERVER, help="ser-serve's ws:// URL")
-    parser.add_argument("--speed", type=float, default=1.0,
+    parser.add_argument("--server", default=DEFAULT_SERVER, metavar="URL",
+                        help="ser-serve's ws:// (or wss://) URL; /v1/stream is added")
+    parser.add_argument("--speed", type=float, default=1.0, metavar="N",
                         help="times real time to send at (a server takes up to its "
                         "--max-speed, 10 by default)")
     parser.add_argument("--channels", choices=("mix", "each"), default="mix",
@@ -141,6 +142,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.speed > 0:
         parser.error(f"--speed must be positive (got {args.speed:g})")
+    try:
+        import websockets  # noqa: F401
+    except ImportError:
+        say(f"{PROG}: error: ser-client needs websockets; install it with: "
+            "pip install 'ser-live[serve]'")
+        return EXIT_USAGE
     try:
         import soundfile as sf
 
