@@ -30,11 +30,15 @@ class Outbox:
         if self._closed or self.broken:
             return
         if event["type"] == "partial":
-            for k, waiting in enumerate(self._events):
-                if waiting["type"] == "partial" and _key(waiting) == _key(event):
-                    self._events[k] = event  # same place in the order, newer content
-                    self.partials_merged += 1
-                    return
+            for k in range(len(self._events) - 1, -1, -1):
+                waiting = self._events[k]
+                if _key(waiting) != _key(event) or waiting["type"] not in ("partial", "final"):
+                    continue
+                if waiting["type"] == "final":
+                    break  # a partial of the next utterance: after that final, not before
+                self._events[k] = event  # the same place in the order, newer content
+                self.partials_merged += 1
+                return
         self._events.append(event)
         self._ready.set()
 
