@@ -9,7 +9,7 @@ import contextlib
 import logging
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from websockets.asyncio.server import ServerConnection
@@ -63,7 +63,26 @@ class Counts:
     utterances: int = 0
     partials_sent: int = 0
     partials_dropped: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def internal() -> Ending:
+    error = ProtocolError("internal", "the server failed on this stream", codes.INTERNAL)
+    return Ending("internal", codes.INTERNAL, error)
+
+
+def ending_of(receiver: asyncio.Task[Ending], failure: BaseException | None, name: str
+              ) -> Ending:
+    """How a session ends, from its receiving task: what it returned, a shutdown (cancelled),
+    or an internal failure (of the engine, or a bug: logged with its traceback, never sent)."""
+    if failure is not None:
+        return internal()
+    if receiver.cancelled():
+        return Ending("shutdown", codes.GOING_AWAY)
+    exc = receiver.exception()
+    if exc is not None:
+        log.error("session %s failed", name, exc_info=exc)
+        return internal()
+    return receiver.result()
 
 
 class StreamSession:
@@ -85,14 +104,7 @@ class StreamSession:
     async def run(self) -> None:
         self.receiver = asyncio.create_task(self._receive())
         await asyncio.wait({self.receiver})
-        if self.failure is not None:
-            ending = Ending("internal", codes.INTERNAL, ProtocolError(
-                "internal", "the server failed on this stream", codes.INTERNAL))
-        elif self.receiver.cancelled():
-            ending = Ending("shutdown", codes.GOING_AWAY)
-        else:
-            ending = self.receiver.result()
-        await self._end(ending)
+        await self._end(ending_of(self.receiver, self.failure, self.id))
 
     def _failed(self, exc: BaseException) -> None:
         """The engine raised: the session ends with 1011 (the reason is logged, not sent)."""

@@ -28,7 +28,7 @@ from streamer.serve.inference import Lane, Step, Work
 from streamer.serve.limits import Pace
 from streamer.serve.outbox import Outbox
 from streamer.serve.protocol import StartConfig, read_json
-from streamer.serve.session import Counts, Ending, close_socket
+from streamer.serve.session import Counts, Ending, close_socket, ending_of
 
 if TYPE_CHECKING:
     from websockets.asyncio.server import ServerConnection
@@ -157,9 +157,7 @@ class TwilioSession:
     async def run(self) -> None:
         self.receiver = asyncio.create_task(self._receive())
         await asyncio.wait({self.receiver})
-        ending = (Ending("shutdown", codes.GOING_AWAY) if self.receiver.cancelled()
-                  else self.receiver.result())
-        await self._end(ending)
+        await self._end(ending_of(self.receiver, None, self.id))
 
     async def _receive(self) -> Ending:
         limits = self.server.limits

@@ -170,3 +170,18 @@ def test_an_engine_failure_closes_only_its_session_with_1011(serve, caplog):
     assert "model exploded" in caplog.text  # logged for the operator, not sent
     assert "model exploded" not in json.dumps(events)
     assert others[-1]["reason"] == "stop"
+
+
+def test_a_bug_in_the_server_ends_its_session_with_1011_and_a_logged_traceback(serve, caplog):
+    with serve() as running:
+        def broken(*args):  # noqa: ANN002, ANN202
+            raise KeyError("a bug")
+
+        made = running.server.started_event
+        running.server.started_event = broken
+        events, closed = run(exchange(running.url, START))
+        running.server.started_event = made
+        others = run(stream_audio(running.url, tone(1.0), 16000, speed=None))
+    assert closed == 1011 and events[-2]["code"] == "internal"
+    assert "Traceback" in caplog.text and "a bug" in caplog.text
+    assert others[-1]["reason"] == "stop"
