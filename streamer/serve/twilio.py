@@ -14,6 +14,7 @@ import json
 import time
 import urllib.request
 from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
@@ -54,6 +55,9 @@ class EventHub:
     def __init__(self, server: Server) -> None:
         self.server = server
         self.calls: dict[str, CallLog] = {}
+        # One thread: the webhook gets a call's events in their order, and a slow webhook
+        # holds up only itself.
+        self.poster = ThreadPoolExecutor(1, thread_name_prefix="ser-webhook")
 
     def open(self, keys: list[str]) -> CallLog:
         now = time.monotonic()
@@ -74,7 +78,7 @@ class EventHub:
                 queue.put_nowait(None)
         url = self.server.twilio_webhook
         if url and event["type"] != "partial":
-            asyncio.get_running_loop().run_in_executor(None, self._post, url, event)
+            asyncio.get_running_loop().run_in_executor(self.poster, self._post, url, event)
 
     def _post(self, url: str, event: dict[str, Any]) -> None:
         body = json.dumps(event).encode("utf-8")

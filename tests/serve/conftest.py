@@ -60,7 +60,8 @@ def serve(settings, classifier):
     """``with serve(limits=..., access=...) as running:`` a server on loopback."""
 
     @contextmanager
-    def start(limits: Limits | None = None, access: Access | None = None) -> Iterator[Running]:
+    def start(limits: Limits | None = None, access: Access | None = None,
+              webhook: str | None = None) -> Iterator[Running]:
         loop = asyncio.new_event_loop()
         ready = threading.Event()
         box: dict[str, Running] = {}
@@ -74,7 +75,8 @@ def serve(settings, classifier):
             asyncio.set_event_loop(loop)
 
             async def go() -> None:
-                server = Server(settings, classifier, limits or Limits(), access, observer)
+                server = Server(settings, classifier, limits or Limits(), access, observer,
+                                twilio_webhook=webhook)
                 server_holder.append(server)
 
                 def on_ready(port: int) -> None:

@@ -77,6 +77,45 @@ def test_a_twilio_call_gives_each_track_its_channels_finals(
         same_finals([e for e in events if e.get("track") == track], expected[track])
 
 
+def test_a_webhook_gets_the_calls_finals_and_session_events(serve, stereo_call):
+    import http.server
+    import threading
+
+    posted: list[dict] = []
+
+    class Hook(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (the standard library's name)
+            posted.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args) -> None:  # noqa: ANN002
+            pass
+
+    hook = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=hook.serve_forever, daemon=True).start()
+    audio, rate = stereo_call
+    narrow = soxr.resample(audio[: 10 * rate, 0], rate, 8000).astype(np.int16)
+    messages = twilio_messages({"outbound": mulaw_encode(narrow)})
+
+    async def call() -> None:
+        async with connect(f"ws://127.0.0.1:{running.port}/v1/twilio") as twilio:
+            for message in messages:
+                await twilio.send(message)
+
+    try:
+        url = f"http://127.0.0.1:{hook.server_address[1]}/events"
+        with serve(Limits(max_speed=1000, burst_s=600), webhook=url) as running:
+            asyncio.run(asyncio.wait_for(call(), 30))
+            assert wait_until(lambda: posted and posted[-1]["type"] == "session.closed", 10)
+    finally:
+        hook.shutdown()
+    kinds = [event["type"] for event in posted]
+    assert kinds[0] == "session.started" and "partial" not in kinds
+    assert kinds.count("final") == posted[-1]["utterances"] >= 2
+    assert all(e["track"] == "outbound" for e in posted if e["type"] == "final")
+
+
 def test_the_twilio_signature_is_checked_when_a_token_is_set(serve):
     access = Access(twilio_token="twilio-auth-token", public_url="wss://calls.example.com")
     good = twilio_signature("twilio-auth-token", "wss://calls.example.com/v1/twilio")
