@@ -10,7 +10,8 @@ partial results on, as the page asks) at real time in 20 ms frames, as a microph
 the server's CPU time (from /proc: event loop, frames, VAD and inference) per second of audio
 gives the streams a core sustains: 1 / that. Then (not with --quick) that many streams, less a
 fifth of headroom (at most 64), are sent at real time, and the finals' p95 latency against
-that of a single stream says whether it holds.
+that of a single stream says whether it holds. The server's memory after the first round and
+at the end says whether it stays flat.
 """
 
 from __future__ import annotations
@@ -72,6 +73,13 @@ class Served:
         fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
+    def rss_mb(self, key: str = "VmRSS") -> float:
+        """Resident memory now (``VmRSS``) or at its peak (``VmHWM``)."""
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith(key + ":"):
+                return int(line.split()[1]) / 1024
+        return 0.0
+
     def stop(self) -> None:
         self.process.terminate()
         self.process.wait(30)
@@ -117,9 +125,11 @@ def measure(names: list[str], rounds: int, count: int, seconds: float, check_s: 
     served = {name: Served(name, server_core) for name in names}
     try:
         costs: dict[str, list[float]] = {name: [] for name in names}
+        rss_after_first: dict[str, float] = {}
         for _ in range(rounds):
             for name in names:
                 costs[name].append(cost_round(served[name], audio, count))
+                rss_after_first.setdefault(name, served[name].rss_mb())
         figures = {}
         for name in names:
             cost = statistics.median(costs[name])
@@ -127,6 +137,11 @@ def measure(names: list[str], rounds: int, count: int, seconds: float, check_s: 
             if check_s > 0:
                 n = max(1, min(64, int(0.8 / cost)))
                 figures[name].update(realtime(served[name], audio[: int(check_s * RATE)], n))
+            figures[name].update({
+                "rss_mb_after_first_round": rss_after_first[name],
+                "rss_mb_at_end": served[name].rss_mb(),
+                "peak_rss_mb": served[name].rss_mb("VmHWM"),
+            })
     finally:
         for server in served.values():
             server.stop()
