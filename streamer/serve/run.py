@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import sys
 
-from streamer.cli_common import EXIT_OK, say
+from streamer.cli_common import EXIT_INTERRUPTED, EXIT_OK, say
 from streamer.engine.build import load_model
 from streamer.serve.auth import Access
 from streamer.serve.limits import Limits
@@ -46,8 +47,11 @@ async def _serve(server: Server, host: str, port: int, ready) -> None:  # noqa: 
     drains: list[asyncio.Task[None]] = []
 
     def stop() -> None:
-        if not drains:
-            drains.append(loop.create_task(server.drain()))
+        if drains:  # asked twice: out now, without waiting for the finals
+            say("ser-serve: stopped again; leaving without draining")
+            os._exit(EXIT_INTERRUPTED)
+        say("ser-serve: draining (new sessions get 503; a second signal leaves at once)")
+        drains.append(loop.create_task(server.drain()))
 
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         loop.add_signal_handler(sig, stop)

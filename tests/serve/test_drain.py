@@ -11,6 +11,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 
 from tools import terminal_signals
 from websockets.asyncio.client import connect
@@ -54,3 +55,39 @@ def test_sigterm_drains_every_session(call_audio, tmp_path):
     assert len(re.findall(r"session \w+ /v1/stream .*reason=shutdown close=1001", rest)) == 1
     assert "Traceback" not in rest
 
+
+
+def test_a_second_sigterm_leaves_at_once_with_130(call_audio):
+    audio, rate = call_audio
+    server = subprocess.Popen(
+        [os.path.join(os.path.dirname(sys.executable), "ser-serve"), "--port", "0",
+         "--model", "fast"],
+        stderr=subprocess.PIPE, text=True, preexec_fn=terminal_signals,
+    )
+    try:
+        port = int(re.search(r":(\d+)/", server.stderr.readline()).group(1))
+
+        async def stuck_client() -> float:
+            # A client that stops reading: the drain waits on its close handshake.
+            async with connect(f"ws://127.0.0.1:{port}/v1/stream", max_queue=1) as ws:
+                await ws.send(json.dumps({"type": "start", "audio": {"sample_rate": rate}}))
+                for at in range(0, 6 * rate, rate // 10):
+                    await ws.send(audio[at : at + rate // 10].tobytes())
+                await asyncio.sleep(0.5)
+                server.send_signal(signal.SIGTERM)
+                await asyncio.sleep(0.5)
+                assert server.poll() is None  # still draining
+                began = time.monotonic()
+                server.send_signal(signal.SIGTERM)
+                await asyncio.to_thread(server.wait, 10)
+                took = time.monotonic() - began
+                ws.transport.abort()  # (it reads nothing, so it would not see the server go)
+                return took
+
+        took = asyncio.run(asyncio.wait_for(stuck_client(), 30))
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+    assert server.returncode == 130 and took < 2
+    assert "leaving without draining" in server.stderr.read()
