@@ -1,15 +1,19 @@
 """A session's inference: a bounded queue of work drained by one task, each step run on the
 server's thread pool, so the event loop never classifies and a session's calls stay serial.
 
-Audio frames that queued up while the previous step ran are fed together in one step; of the
-provisional results that step makes, only the newest of each channel is kept (the others are
-merged away and counted). Finals are never dropped. A full queue makes the reader wait, which
-stops reading the socket: TCP pushes back on a client that sends faster than it is served.
+A step waits for ``min_step_s`` of audio (or that long) before it starts: a hand-over to the
+pool costs more than the engine's work on a 20 ms frame, so three such frames make one step
+(at most 60 ms more latency, by default). Frames that queued up while the previous step ran
+are fed together in one step too; of the provisional results a step makes, only the newest of
+each channel is kept (the others are merged away and counted). Finals are never dropped. A
+full queue makes the reader wait, which stops reading the socket: TCP pushes back on a client
+that sends faster than it is served.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import deque
 from collections.abc import Callable
@@ -50,10 +54,12 @@ class Lane:
         on_step: Callable[[Step], None],
         limit: int,
         on_failure: Callable[[BaseException], None] | None = None,
+        min_step_s: float = 0.0,
     ) -> None:
         self.stream, self.pool, self.metrics = stream, pool, metrics
         self.on_step, self.on_failure = on_step, on_failure
         self.limit = limit
+        self.min_step_s = min_step_s  # audio a step waits for (at most this long)
         self.failed: BaseException | None = None
         self.queue: deque[Work] = deque()
         self.backlog_s = 0.0
@@ -70,9 +76,18 @@ class Lane:
             self.queue.append(work)
             self._changed.notify_all()
 
+    def _step_ready(self) -> bool:
+        """Enough audio for a step, a control message waiting, or a full queue (tiny frames)."""
+        return (self.backlog_s >= self.min_step_s or len(self.queue) >= self.limit
+                or any(w.kind != "audio" for w in self.queue))
+
     async def _take(self) -> list[Work]:
         async with self._changed:
             await self._changed.wait_for(lambda: bool(self.queue))
+            if not self._step_ready():  # a few frames more make one step, not one each
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self._changed.wait_for(self._step_ready),
+                                           self.min_step_s)
             batch = [self.queue.popleft()]
             while batch[0].kind == "audio" and self.queue and self.queue[0].kind == "audio":
                 batch.append(self.queue.popleft())

@@ -29,6 +29,7 @@ class Limits:
     max_speed: float = 10.0  # audio seconds per wall second a client may send, on average
     burst_s: float = 10.0  # audio a client may send ahead of that pace at once
     queue_frames: int = 64  # frames waiting for inference per session; then reads pause
+    min_step_s: float = 0.06  # audio one inference step waits for (or this long) when idle
     retry_after_s: int = 5  # what a refused client is told to wait (HTTP Retry-After)
     workers: int = 0  # inference threads; 0: one per core
     drain_s: float = 10.0  # at the end of a session: time for its last finals to be made and sent

@@ -187,7 +187,8 @@ class StreamSession:
         self.config = config
         self.pace = Pace(self.server.limits.max_speed, self.server.limits.burst_s)
         self.lane = Lane(self.stream, self.server.pool, self.server.metrics, self._on_step,
-                         self.server.limits.queue_frames, self._failed)
+                         self.server.limits.queue_frames, self._failed,
+                         self.server.limits.min_step_s)
         self.outbox.push(self.server.started_event(self.id, config, self.stream))
 
     async def _audio(self, frame: bytes) -> None:

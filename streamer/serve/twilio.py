@@ -231,7 +231,7 @@ class TwilioSession:
             self._on_step(step, track, threshold)
 
         return Lane(stream, self.server.pool, self.server.metrics, on_step,
-                    self.server.limits.queue_frames)
+                    self.server.limits.queue_frames, min_step_s=self.server.limits.min_step_s)
 
     async def _media(self, media: object) -> None:
         if not isinstance(media, dict) or media.get("track", "inbound") not in self.tracks:

@@ -98,3 +98,41 @@ def test_metrics_are_prometheus_text():
     assert 'ser_inference_seconds_bucket{le="0.025"} 1' in text
     assert 'ser_inference_seconds_bucket{le="+Inf"} 2' in text
     assert "ser_inference_seconds_count 2" in text
+
+
+class CountingStream:
+    """What a lane asks of an EmotionStream, recording the blocks it is fed."""
+
+    streams: list = []
+
+    def __init__(self) -> None:
+        self.blocks: list[int] = []
+
+    def feed(self, block: np.ndarray) -> list:
+        self.blocks.append(len(block))
+        return []
+
+    def finish(self, classify_pending: bool = True) -> list:
+        return []
+
+
+def test_a_lane_feeds_20_ms_frames_in_steps_of_about_60_ms_and_tiny_frames_by_the_queue():
+    from concurrent.futures import ThreadPoolExecutor
+
+    from streamer.serve.inference import Lane, Work
+
+    async def scenario(frames: int, size: int, pace_s: float) -> list[int]:
+        stream = CountingStream()
+        with ThreadPoolExecutor(1) as pool:
+            lane = Lane(stream, pool, Metrics(), lambda step: None, limit=64, min_step_s=0.06)
+            for _ in range(frames):
+                await lane.put(Work("audio", np.zeros((size, 1), np.int16), size / 16000))
+                await asyncio.sleep(pace_s)
+            await lane.put(Work("stop"))
+            await asyncio.wait_for(lane.task, 10)
+        return stream.blocks
+
+    paced = asyncio.run(scenario(frames=30, size=320, pace_s=0.02))
+    assert sum(paced) == 30 * 320 and len(paced) <= 12  # not 30 hand-overs
+    tiny = asyncio.run(asyncio.wait_for(scenario(frames=2000, size=1, pace_s=0), 10))
+    assert sum(tiny) == 2000 and max(tiny) <= 64  # a full queue is a step, no waiting
