@@ -8,7 +8,6 @@ POLICY = 1008  # audio before start, config after audio, a start that cannot be 
 TOO_BIG = 1009  # a frame over the limit
 INTERNAL = 1011
 OVERLOADED = 1013
-UNAUTHORIZED = 4001  # (refused before the upgrade with HTTP 401 where possible)
 MAX_DURATION = 4008
 TOO_FAST = 4029
 IDLE = 4031

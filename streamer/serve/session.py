@@ -98,6 +98,7 @@ class StreamSession:
         self.receiver: asyncio.Task[Ending] | None = None
         self.shutdown = False
         self.failure: BaseException | None = None
+        self.warned = False  # "behind" is said once
 
     # --- the whole session ---------------------------------------------------------------
 
@@ -215,6 +216,10 @@ class StreamSession:
         for channel, start_s in step.started:
             self.outbox.push(events.speech_started(start_s, offset, channel))
         self.counts.partials_dropped += step.partials_dropped
+        if step.partials_dropped and not self.warned:
+            self.warned = True
+            self.outbox.push(events.warning(
+                "behind", "the server is behind on this stream: partial results are merged"))
         threshold = self.stream.uncertain_below
         for result in step.results:
             if not result.final and not self.config.partials:

@@ -37,6 +37,9 @@ def test_frames_of_20_ms_and_of_random_sizes_give_the_same_finals(
     assert twenty[-1]["reason"] == "stop" and twenty[-1]["utterances"] == 7
     assert "partial" in kinds and kinds.count("speech.started") >= 1
     assert {e["trigger"] for e in finals_of(twenty)} <= {"vad", "stop"}
+    for events in (twenty, ragged):  # sent as fast as read: partials merged, said once
+        warnings = [e for e in events if e["type"] == "warning"]
+        assert [w["code"] for w in warnings] in ([], ["behind"])
     started = twenty[0]
     assert started["config"]["audio"] == {"encoding": "pcm_s16le", "sample_rate": rate,
                                           "channels": 1}
