@@ -16,6 +16,12 @@ if TYPE_CHECKING:
     from streamer.serve.server import Server
 
 SOCKETS = ("/v1/stream", "/v1/twilio", "/v1/events")
+# The page runs only its own files and talks only to this server.
+PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "connect-src 'self' ws: wss:; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+}
 STATIC = {
     "/": ("index.html", "text/html; charset=utf-8"),
     "/index.html": ("index.html", "text/html; charset=utf-8"),
@@ -50,7 +56,7 @@ def route(server: Server, request: Request) -> Response | None:
         return response(200, server.metrics.text(), "text/plain; version=0.0.4; charset=utf-8")
     if path in STATIC and "upgrade" not in request.headers.get("Connection", "").lower():
         name, kind = STATIC[path]
-        return response(200, static_file(name), kind)
+        return response(200, static_file(name), kind, PAGE_HEADERS)
     if path not in SOCKETS:
         return response(404, "not found\n")
     headers = {k.lower(): v for k, v in request.headers.raw_items()}

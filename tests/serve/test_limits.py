@@ -185,3 +185,17 @@ def test_a_bug_in_the_server_ends_its_session_with_1011_and_a_logged_traceback(s
     assert closed == 1011 and events[-2]["code"] == "internal"
     assert "Traceback" in caplog.text and "a bug" in caplog.text
     assert others[-1]["reason"] == "stop"
+
+
+def test_the_plain_http_routes(serve):
+    with serve() as running:
+        with urllib.request.urlopen(running.http + "/", timeout=10) as page:
+            html = page.read().decode()
+            policy = page.headers["Content-Security-Policy"]
+            kind = page.headers["Content-Type"]
+        with urllib.request.urlopen(running.http + "/healthz", timeout=10) as health:
+            assert health.read() == b"ok\n"
+        assert status(running.http + "/worklet.js") == 200
+        assert status(running.http + "/nowhere") == 404
+    assert kind.startswith("text/html") and 'id="timeline"' in html
+    assert "default-src 'self'" in policy
