@@ -40,6 +40,7 @@ RATE = 8000
 MAX_GAP_S = 10.0  # a jump in Twilio's timestamps is filled with at most this much silence
 KEEP_EVENTS = 2000  # events of a call kept for a watcher who connects late
 KEEP_ENDED_S = 300.0  # an ended call's events stay this long
+MAX_WATCHERS = 16  # event sockets per call
 
 
 @dataclass
@@ -97,6 +98,11 @@ class EventHub:
             error = events.error("unknown_call", "no such call (yet)", codes.POLICY)
             await ws.send(events.dumps(error))
             await ws.close(codes.POLICY, "unknown call")
+            return
+        if len(log.watchers) >= MAX_WATCHERS:
+            error = events.error("overloaded", "too many watchers of this call", codes.OVERLOADED)
+            await ws.send(events.dumps(error))
+            await ws.close(codes.OVERLOADED, "too many watchers")
             return
         queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
         for event in list(log.events):
