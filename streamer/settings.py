@@ -49,6 +49,9 @@ class VadSettings:
     silero_off_probability: float
     silero_joins_after_ms: float
     silero_hangover_ms: float
+    # A frame is speech only this many dB above the stream's background floor (0 = off).
+    foreground_margin_db: float = 0.0
+    background_window_s: float = 3.0  # the floor: a low quantile of the levels of this long
 
 
 @dataclass(frozen=True)
@@ -326,6 +329,14 @@ def _check_vad(s: Settings) -> None:
     _need(
         0.0 <= s.vad.silero_hangover_ms <= 2000,
         f"vad.silero_hangover_ms must be 0..2000 ms (got {s.vad.silero_hangover_ms})",
+    )
+    _need(
+        0.0 <= s.vad.foreground_margin_db <= 40.0,
+        f"vad.foreground_margin_db must be 0 (off) .. 40 dB (got {s.vad.foreground_margin_db})",
+    )
+    _need(
+        0.3 <= s.vad.background_window_s <= 60.0,
+        f"vad.background_window_s must be 0.3..60 s (got {s.vad.background_window_s})",
     )
 
 

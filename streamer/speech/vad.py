@@ -1,5 +1,6 @@
 """Speech/non-speech decisions per frame: webrtcvad, with an optional second opinion (Silero VAD)
-that must agree, both hearing the gain-staged audio."""
+that must agree, both hearing the gain-staged audio, and an optional foreground gate (the frame
+must stand out from the stream's background: babble behind the caller is speech to both VADs)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import webrtcvad
 from streamer.errors import ConfigError
 from streamer.settings import VadSettings
 from streamer.speech import silero
+from streamer.speech.floor import ForegroundGate
 from streamer.speech.gain import GainSettings, VadGain
 from streamer.speech.silero import SileroOpinion
 
@@ -28,6 +30,7 @@ class FrameVad:
         aggressiveness: int,
         gain: GainSettings | None = None,
         second_opinion: SileroOpinion | None = None,
+        foreground: ForegroundGate | None = None,
     ) -> None:
         if frame_ms not in (10, 20, 30):
             raise ValueError("webrtcvad frames are 10, 20 or 30 ms")
@@ -39,6 +42,8 @@ class FrameVad:
         self._vad = webrtcvad.Vad(aggressiveness)
         # webrtcvad calls a noise floor that fills the pauses "speech"; Silero must agree.
         self.second_opinion = second_opinion
+        # Other voices behind the caller are speech to both VADs; the caller stands out by level.
+        self.foreground = foreground
 
     def decide(self, frames: np.ndarray) -> np.ndarray:
         """``frames``: (n, frame_len) float32 -> (n,) bool, one webrtcvad call per frame."""
@@ -55,6 +60,8 @@ class FrameVad:
         )
         if self.second_opinion is not None and n:
             decisions &= self.second_opinion.judge(staged)
+        if self.foreground is not None and n:  # the audio as captured: levels vs their floor
+            decisions &= self.foreground.judge(frames)
         return decisions
 
     def reset(self) -> None:
@@ -64,6 +71,8 @@ class FrameVad:
         self._vad = webrtcvad.Vad(self.aggressiveness)
         if self.second_opinion is not None:
             self.second_opinion.reset()
+        if self.foreground is not None:
+            self.foreground.reset()
 
 
 def vad_from_settings(sample_rate_hz: int, settings: VadSettings) -> FrameVad:
@@ -88,4 +97,11 @@ def vad_from_settings(sample_rate_hz: int, settings: VadSettings) -> FrameVad:
             settings.silero_joins_after_ms,
             settings.silero_hangover_ms,
         )
-    return FrameVad(sample_rate_hz, settings.frame_ms, settings.aggressiveness, gain, second)
+    foreground = None
+    if settings.foreground_margin_db > 0:
+        foreground = ForegroundGate(
+            settings.frame_ms / 1000, settings.foreground_margin_db, settings.background_window_s
+        )
+    return FrameVad(
+        sample_rate_hz, settings.frame_ms, settings.aggressiveness, gain, second, foreground
+    )

@@ -198,8 +198,8 @@ _CLASSIC = {
 }
 for _name, _flags in _CLASSIC.items():
     _written = (
-        f"ser-train {_flags} --feature-set mfcc_chroma_mel --augment 0 --no-cross-corpus "
-        f"--output out/classic/{_name}.onnx"
+        f"ser-train {_flags} --frontend functionals --feature-set mfcc_chroma_mel --augment 0 "
+        f"--no-cross-corpus --output out/classic/{_name}.onnx"
     )
     SPECIAL[_written] = How(SMOKE, instead=_written + " --smoke --quiet")
 _MIXED = "ser-train --corpora ravdess emodb --manifest calls.csv --output out/mixed/mixed.onnx"

@@ -54,3 +54,15 @@ def speech_and_silence(pattern: list[tuple[str, float]], sr: int = SR) -> tuple[
         parts.append(part)
         t += duration
     return np.concatenate(parts), intervals
+
+
+def spoken(text: str, wpm: int = 150, voice: str = "en-us") -> np.ndarray:
+    """``text`` said by espeak-ng (skips the test where it is missing), at 16 kHz."""
+    import soxr
+    from tools import require_tool
+
+    from streamer.live.demo import speak
+
+    require_tool("espeak-ng")
+    samples, rate = speak(text, wpm, 50, voice)
+    return soxr.resample(samples, rate, SR).astype(np.float32)
