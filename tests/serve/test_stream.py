@@ -103,3 +103,32 @@ def test_flush_gives_the_final_now_and_the_stream_goes_on(serve, call_audio):
     assert len(finals) >= 3 and all(f["trigger"] in ("vad", "stop") for f in finals[1:])
     assert not [e for e in events if e["type"] == "partial"]  # "partials": false
     assert events[-1]["type"] == "session.closed" and events[-1]["utterances"] == len(finals)
+
+
+def test_a_stereo_float_stream_with_each_channel_gives_each_sides_finals(
+    serve, stereo_call, classifier, settings
+):
+    import json
+
+    from websockets.asyncio.client import connect
+
+    audio, rate = stereo_call
+    floats = (audio / 32768.0).astype("<f4")  # exactly the engine's scaling of int16
+    expected = expected_finals(classifier, settings, floats, rate, channels="each",
+                               input_channels=2)
+    assert {p.channel for p in expected} == {1, 2}
+
+    async def send() -> list[dict]:
+        async with connect(running.url, compression=None) as ws:
+            start = {"type": "start", "channels": "each", "partials": False,
+                     "audio": {"encoding": "pcm_f32le", "sample_rate": rate, "channels": 2}}
+            await ws.send(json.dumps(start))
+            for at in range(0, len(floats), rate // 20):
+                await ws.send(floats[at : at + rate // 20].tobytes())
+            await ws.send("stop")
+            return [json.loads(m) async for m in ws]
+
+    with serve(FAST) as running:
+        events = run(send())
+    same_finals(events, expected)
+    assert [e["channel"] for e in finals_of(events)] == [p.channel for p in expected]
