@@ -28,6 +28,7 @@ from streamer.settings import Settings
 
 if TYPE_CHECKING:
     from streamer.serve.session import Ending, StreamSession
+    from streamer.serve.twilio import TwilioSession
 
 log = logging.getLogger("ser_serve")
 Observer = Callable[[str, dict[str, Any]], None]
@@ -103,7 +104,7 @@ class Server:
             return "full"
         return None
 
-    def log_session(self, session: StreamSession, ending: Ending) -> None:
+    def log_session(self, session: StreamSession | TwilioSession, ending: Ending) -> None:
         """One line per session; never the token, the query string or metadata."""
         c = session.counts
         peer = session.ws.remote_address[0] if session.ws.remote_address else "?"

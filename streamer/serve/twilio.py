@@ -278,4 +278,4 @@ class TwilioSession:
         await self.outbox.close(self.server.limits.drain_s)
         if ending.reason != "gone":
             await close_socket(self.ws, ending.close, ending.reason)
-        self.server.log_session(self, ending)  # type: ignore[arg-type]
+        self.server.log_session(self, ending)
