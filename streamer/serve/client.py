@@ -16,7 +16,7 @@ import itertools
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -45,13 +45,28 @@ async def stream_audio(
     """Send ``audio`` ((n,) or (n, channels), a dtype the engine takes; sent as s16le) as
     frames of ``frame_ms`` (or of the sizes in ``frames``), at ``speed`` times real time (None:
     as fast as the server reads), then ``stop``; every event, up to ``session.closed``."""
+    pcm = as_int16(audio)
+    return await stream_frames(url, _paced(pcm, rate, frame_ms, speed, frames), rate,
+                               pcm.shape[1], start=start, token=token, on_event=on_event)
+
+
+async def stream_frames(
+    url: str,
+    frames: AsyncIterator[bytes],
+    rate: int,
+    channels: int,
+    *,
+    start: dict[str, Any] | None = None,
+    token: str | None = None,
+    on_event: Callable[[dict[str, Any]], None] | None = None,
+) -> list[dict[str, Any]]:
+    """Send ``start``, the s16le ``frames`` as they come, then ``stop``; every event."""
     from websockets.asyncio.client import connect
     from websockets.exceptions import ConnectionClosed
 
-    pcm = as_int16(audio)
     message = {"type": "start", **(start or {})}
     message.setdefault("audio", {"encoding": "pcm_s16le", "sample_rate": rate,
-                                 "channels": pcm.shape[1]})
+                                 "channels": channels})
     headers = {"Authorization": f"Bearer {token}"} if token else None
     received: list[dict[str, Any]] = []
     async with connect(url, additional_headers=headers, compression=None,
@@ -68,7 +83,8 @@ async def stream_audio(
 
         reader = asyncio.create_task(read())
         with contextlib.suppress(ConnectionClosed):
-            await _send_frames(ws, pcm, rate, frame_ms, speed, frames)
+            async for frame in frames:
+                await ws.send(frame)
             await ws.send(json.dumps({"type": "stop"}))
         await reader
     return received
@@ -87,8 +103,8 @@ def as_int16(audio: Any) -> Any:
     return array.astype("<i2").reshape(len(array), -1)
 
 
-async def _send_frames(ws: Any, pcm: Any, rate: int, frame_ms: float, speed: float | None,
-                       frames: list[int] | None) -> None:
+async def _paced(pcm: Any, rate: int, frame_ms: float, speed: float | None,
+                 frames: list[int] | None) -> AsyncIterator[bytes]:
     loop = asyncio.get_running_loop()
     began = loop.time()
     sizes = frames or itertools.repeat(max(1, round(rate * frame_ms / 1000)))
@@ -96,7 +112,7 @@ async def _send_frames(ws: Any, pcm: Any, rate: int, frame_ms: float, speed: flo
     for size in sizes:
         if at >= len(pcm):
             break
-        await ws.send(pcm[at : at + size].tobytes())
+        yield pcm[at : at + size].tobytes()
         at += size
         if speed:
             ahead = began + at / rate / speed - loop.time()
