@@ -16,7 +16,7 @@ import itertools
 import json
 import os
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -123,7 +123,15 @@ async def _paced(pcm: Any, rate: int, frame_ms: float, speed: float | None,
 def build_parser() -> argparse.ArgumentParser:
     parser = CommandParser(prog=PROG, description="Send a recording to ser-serve and print "
                            "a line per utterance, as ser-live --no-ui does.")
-    parser.add_argument("input", help="an audio file (WAV, FLAC, ...), or - for stdin")
+    parser.add_argument("input", nargs="?",
+                        help="an audio file (WAV, FLAC, ...), or - for stdin; none with --mic")
+    parser.add_argument("--mic", action="store_true",
+                        help="stream the microphone instead, until Ctrl-C or --duration")
+    parser.add_argument("--device", metavar="DEVICE",
+                        help="the microphone, by name or index (ser-live --list-devices); "
+                        "default: the system's")
+    parser.add_argument("--duration", type=float, metavar="SECONDS",
+                        help="stop the microphone after this many seconds")
     parser.add_argument("--server", default=DEFAULT_SERVER, metavar="URL",
                         help="ser-serve's ws:// (or wss://) URL; /v1/stream is added")
     parser.add_argument("--speed", type=float, default=1.0, metavar="N",
@@ -164,6 +172,12 @@ def main(argv: list[str] | None = None) -> int:
         say(f"{PROG}: error: ser-client needs websockets; install it with: "
             "pip install 'ser-live[serve]'")
         return EXIT_USAGE
+    if args.mic == (args.input is not None):
+        parser.error("give a recording to send, or --mic (not both)")
+    if args.duration is not None and not (args.mic and args.duration > 0):
+        parser.error("--duration is a positive number of seconds, with --mic")
+    if args.mic:
+        return send_microphone(args)
     try:
         import soundfile as sf
 
@@ -172,18 +186,65 @@ def main(argv: list[str] | None = None) -> int:
     except (ImportError, OSError, RuntimeError, ValueError) as exc:
         say(f"{PROG}: error: cannot read {args.input}: {' '.join(str(exc).split())[:200]}")
         return EXIT_USAGE
+    return send(args, stream_audio(stream_url(args.server), audio, rate, speed=args.speed,
+                                   start={"channels": args.channels}, token=token_of(),
+                                   on_event=printer(args.jsonl)))
+
+
+def token_of() -> str | None:
+    return os.environ.get("SER_SERVE_TOKEN") or None
+
+
+def printer(jsonl: bool) -> Callable[[dict[str, Any]], None]:
+    """What to do with each event: print it as ser-live would, or as JSON."""
     started: dict[str, Any] = {}
 
     def on_event(event: dict[str, Any]) -> None:
         if event["type"] == "session.started":
             started.update(event)
-        print_event(event, started, args.jsonl)
+        print_event(event, started, jsonl)
 
-    start = {"channels": args.channels}
-    token = os.environ.get("SER_SERVE_TOKEN") or None
+    return on_event
+
+
+def send_microphone(args: argparse.Namespace) -> int:
+    import threading
+
+    from streamer.cli_common import report, stop_on_signals
+    from streamer.errors import SerError
+    from streamer.serve.microphone import mic_frames
+    from streamer.settings import load_settings
+    from streamer.sources.mic import MicSource
+
     try:
-        events = asyncio.run(stream_audio(stream_url(args.server), audio, rate, speed=args.speed,
-                                          start=start, token=token, on_event=on_event))
+        source = MicSource(args.device, load_settings().audio, "mix")
+    except SerError as exc:
+        return report(PROG, exc)
+    stop = threading.Event()
+    timer = threading.Timer(args.duration, stop.set) if args.duration else None
+    try:
+        with stop_on_signals(stop):
+            if timer is not None:
+                timer.start()
+            return send(args, stream_frames(stream_url(args.server), mic_frames(source, stop),
+                                            source.rate_hz, 1, token=token_of(),
+                                            on_event=printer(args.jsonl)))
+    finally:
+        if timer is not None:
+            timer.cancel()
+        source.close()
+
+
+def send(args: argparse.Namespace, session: Coroutine[Any, Any, list[dict[str, Any]]]) -> int:
+    """Run a session; 0 when it ended with ``stop``, else 1 (said in one line)."""
+    from streamer.errors import SerError
+
+    try:
+        events = asyncio.run(session)
+    except SerError as exc:  # the microphone went away: what it gave was sent and shown
+        from streamer.cli_common import report
+
+        return report(PROG, exc)
     except (OSError, ImportError) as exc:
         say(f"{PROG}: error: {args.server}: {' '.join(str(exc).split())[:200]}")
         return EXIT_FAILURE

@@ -178,6 +178,9 @@ SPECIAL: dict[str, How] = {
     "ser-client call.wav --jsonl | jq -c 'select(.type == \"final\") | [.start_ms, .label]'":
         How(NEEDS_SERVER + "tests/serve/test_client.py runs ser-client --jsonl against one",
             run=False),
+    "ser-client --mic --duration 60": How(
+        NEEDS_SERVER + "and a microphone; tests/serve/test_client.py runs ser-client --mic with "
+        "a private PulseAudio server as the microphone", run=False),
     "python bench/serve.py": How(LONG_BENCH, run=False),
     "python bench/serve.py --quick": How(SMOKE_TEST, run=False),
     "COLUMNS=100 ser-live --input call.wav --no-ui --realtime --csv shot.csv --screenshot live.svg":

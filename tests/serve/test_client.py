@@ -1,4 +1,5 @@
-"""ser-client sends a recording to the server and prints the lines ser-live prints for it."""
+"""ser-client sends a recording (or the microphone) to the server and prints the lines ser-live
+prints for it."""
 
 from __future__ import annotations
 
@@ -42,7 +43,8 @@ def test_ser_client_prints_what_ser_live_prints(serve, call_audio, tmp_path):
 def test_ser_client_bad_input_is_one_line(tmp_path):
     bad = tmp_path / "notes.wav"
     bad.write_text("not audio")
-    for args in ([bad], [tmp_path / "missing.wav"], [bad, "--speed", "0"]):
+    for args in ([bad], [tmp_path / "missing.wav"], [bad, "--speed", "0"], [bad, "--mic"],
+                 [], [bad, "--duration", "3"], ["--mic", "--duration", "-1"]):
         done = subprocess.run([BIN / "ser-client", *args], capture_output=True, text=True,
                               timeout=60)
         assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
@@ -55,3 +57,31 @@ def test_ser_client_says_when_no_server_answers(tmp_path):
     done = subprocess.run([BIN / "ser-client", wav, "--server", "ws://127.0.0.1:9"],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 1 and done.stderr.count("\n") == 1, done.stderr
+
+
+def test_ser_client_streams_the_microphone(serve, call_audio, tmp_path):
+    """A private PulseAudio server is the microphone (as in tests/live/test_pulse.py)."""
+    from pulse import Feeder, PulseServer, missing_requirements
+    from tools import skip_or_fail
+
+    reason = missing_requirements()
+    if reason:
+        skip_or_fail(f"the microphone test needs a PulseAudio server: {reason}")
+    import soxr
+
+    audio, rate = call_audio
+    speech = soxr.resample(audio[: 10 * rate] / 32768.0, rate, 16000).astype("float32")
+    with serve() as running, PulseServer(tmp_path / "pa") as pulse, Feeder(pulse) as feeder:
+        client = subprocess.Popen(
+            [BIN / "ser-client", "--mic", "--device", "pulse", "--duration", "12",
+             "--server", f"ws://127.0.0.1:{running.port}"],
+            env=pulse.client_env({**os.environ, "PYTHONUNBUFFERED": "1"}),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        import time
+
+        time.sleep(1.0)  # the client opens the microphone
+        feeder.play(speech)
+        out, err = client.communicate(timeout=60)
+    assert client.returncode == 0, err
+    assert len(spans(out)) >= 2, out
