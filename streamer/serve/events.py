@@ -23,9 +23,12 @@ def result_event(
     offset_ms: int,
     trigger: str | None = None,
     track: str | None = None,
+    queued_ms: float = 0.0,
 ) -> dict[str, Any]:
     """A ``final`` or ``partial`` event: the row's fields, start/end in ms; a final says what
-    closed it (``trigger``); a Twilio stream's result says its ``track``."""
+    closed it (``trigger``); ``queued_ms``: how long its audio waited in the server's queue
+    before the engine took it (``latency_ms`` counts from then); a Twilio stream's result
+    says its ``track``."""
     names = field_names(prediction.labels, channel=True)
     row = dict(zip(names, row_values(prediction, uncertain_below, channel=True), strict=True))
     start_s, end_s = row.pop("start_s"), row.pop("end_s")
@@ -35,6 +38,7 @@ def result_event(
         "end_ms": to_ms(end_s, offset_ms),
         **row,
     }
+    event["queued_ms"] = round(queued_ms, 1)
     if prediction.final:
         event["trigger"] = "max_len" if prediction.split else (trigger or "vad")
     if track is not None:

@@ -18,7 +18,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -33,6 +33,7 @@ class Work:
     samples: np.ndarray | None = None
     seconds: float = 0.0
     classify: bool = True  # "stop": classify the utterance in progress
+    received: float = field(default_factory=time.monotonic)  # when it was queued
 
 
 @dataclass
@@ -43,6 +44,7 @@ class Step:
     started: list[tuple[int | None, float]]  # (channel, start_s)
     trigger: str  # of the finals: "vad", "flush" or "stop"
     partials_dropped: int = 0
+    queued_ms: float = 0.0  # how long the step's first frame waited for it
 
 
 class Lane:
@@ -117,6 +119,7 @@ class Lane:
     def _step(self, batch: list[Work]) -> Step:
         """In a pool thread: one call into the engine."""
         began = time.perf_counter()
+        waited_ms = 1000 * (time.monotonic() - batch[0].received)
         work = batch[0]
         if work.kind == "audio":
             block = np.concatenate([w.samples for w in batch if w.samples is not None])
@@ -127,6 +130,7 @@ class Lane:
             step = Step(self.stream.finish(classify_pending=work.classify), [], "stop")
         self.metrics.observe_inference(time.perf_counter() - began)
         step.started = self._speech_started()
+        step.queued_ms = waited_ms
         step.results, step.partials_dropped = newest_partials(step.results)
         return step
 

@@ -224,7 +224,8 @@ class StreamSession:
         for result in step.results:
             if not result.final and not self.config.partials:
                 continue
-            self.outbox.push(events.result_event(result, threshold, offset, step.trigger))
+            self.outbox.push(events.result_event(result, threshold, offset, step.trigger,
+                                                 queued_ms=step.queued_ms))
             if result.final:
                 self.counts.utterances += 1
                 self.server.metrics.add("ser_utterances_total")

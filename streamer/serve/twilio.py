@@ -258,7 +258,8 @@ class TwilioSession:
             self.outbox.push({**events.speech_started(start_s, 0, None), "track": track})
         self.counts.partials_dropped += step.partials_dropped
         for result in step.results:
-            self.outbox.push(events.result_event(result, threshold, 0, step.trigger, track))
+            self.outbox.push(events.result_event(result, threshold, 0, step.trigger, track,
+                                                 step.queued_ms))
             if result.final:
                 self.counts.utterances += 1
                 self.server.metrics.add("ser_utterances_total")

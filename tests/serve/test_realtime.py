@@ -35,3 +35,6 @@ def test_sixteen_live_streams_keep_the_latency_of_one(serve, call_audio):
     one, many = p95(alone), p95(together)
     print(f"p95 of finals: one stream {one:.0f} ms, {STREAMS} streams {many:.0f} ms")
     assert many <= one + 150, (one, many)
+    waited = [e["queued_ms"] for r in together for e in finals_of(r)]
+    print(f"their audio waited in the queue: p95 {np.percentile(waited, 95):.0f} ms")
+    assert np.percentile(waited, 95) < 150  # the 60 ms step, and not much more
