@@ -107,7 +107,13 @@ class Classifier:
             self.normaliser.reset()
 
     def front_end(self, samples: np.ndarray) -> np.ndarray:
-        """The full utterance vector (every named column) of 16 kHz mono samples."""
+        """The full utterance vector (every named column) of 16 kHz mono samples. A NaN that
+        reached here (fed to the API, spread by a resampler) is silence and +-inf full scale,
+        as the functionals' STFT treats them: one bad sample must not cost the utterance."""
+        with np.errstate(invalid="ignore", over="ignore"):
+            total = float(np.add.reduce(samples, dtype=np.float64))
+        if not np.isfinite(total):
+            samples = np.nan_to_num(samples, nan=0.0, posinf=1.0, neginf=-1.0)
         return self.frontend.vector(samples)
 
     def _level(self, vector: np.ndarray) -> float:

@@ -1,5 +1,9 @@
-"""The speech gate of the shipped model (fitted on the corpora by ser-train): noise, hum, tones,
-chords and clicks are refused at any level; speech, also in noise, passes."""
+"""The range gate of the shipped fast model (fitted on the corpora by ser-train over the
+functionals): noise, hum, tones, chords and clicks are refused at any level; speech, also in
+noise, passes. The default's linear gate is checked through the engine in
+tests/training/test_shipped_model.py."""
+
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -9,15 +13,16 @@ from tools import require_tool
 from streamer import features
 from streamer.model.classifier import Classifier
 from streamer.model.speech_gate import GateParams, columns_outside, is_speech
-from streamer.settings import load_settings
+from streamer.settings import shipped_or_path
 from training.data import nonspeech
 
 SR = 16000
+FAST = shipped_or_path(Path("fast"))  # the functionals model: its gate reads functionals
 
 
 @pytest.fixture(scope="module")
 def gate() -> GateParams:
-    params = Classifier(load_settings().model.path).info.speech_gate
+    params = Classifier(FAST).info.speech_gate
     assert params is not None, "the shipped model carries no speech gate"
     return params
 
@@ -60,7 +65,7 @@ def test_gate_reads_only_columns_that_do_not_move_with_gain(gate):
     """Training measured every column's response to input gain (120 corpus clips at 0 and -10
     dB, stored as the normaliser's level coefficients): the gate's columns are flat, or move
     less than 0.1 dB per dB (pitch statistics, through the -65 dBFS voicing floor)."""
-    params = Classifier(load_settings().model.path).info
+    params = Classifier(FAST).info
     full = np.zeros(len(features.FEATURE_NAMES))
     full[list(params.columns)] = params.normaliser.level_coef
     assert np.all(np.abs(full[gate.columns]) < 0.1)
