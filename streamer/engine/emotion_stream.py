@@ -213,6 +213,13 @@ class EmotionStream:
         with self._one_feeder("close_utterance"):
             return _in_order([s.close_utterance() for s in self._streams])
 
+    def pause_partials(self, paused: bool = True) -> None:
+        """Skip the provisional results that fall due while paused (a consumer that is behind,
+        such as a loaded server), or make them again; finals are the same either way. Call it
+        from the feeding thread, between blocks."""
+        for stream in self.streams:
+            stream.segmenter.partials_paused = paused
+
     def _one_feeder(self, what: str) -> _Feeding:
         if self._finished:
             raise StreamUsageError(

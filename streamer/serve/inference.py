@@ -5,9 +5,10 @@ A step waits for ``min_step_s`` of audio (or that long) before it starts: a hand
 pool costs more than the engine's work on a 20 ms frame, so three such frames make one step
 (at most 60 ms more latency, by default). Frames that queued up while the previous step ran
 are fed together in one step too; of the provisional results a step makes, only the newest of
-each channel is kept (the others are merged away and counted). Finals are never dropped. A
-full queue makes the reader wait, which stops reading the socket: TCP pushes back on a client
-that sends faster than it is served.
+each channel is kept (the others are merged away and counted), and with more than
+``BEHIND_S`` of audio waiting the engine makes none at all (their cost goes to catching up).
+Finals are never dropped. A full queue makes the reader wait, which stops reading the socket:
+TCP pushes back on a client that sends faster than it is served.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ import numpy as np
 from streamer.engine.emotion_stream import EmotionStream
 from streamer.results import Prediction
 from streamer.serve.metrics import Metrics
+
+BEHIND_S = 1.0  # with more audio than this waiting, a step makes no partial results
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,7 @@ class Step:
     trigger: str  # of the finals: "vad", "flush" or "stop"
     partials_dropped: int = 0
     queued_ms: float = 0.0  # how long the step's first frame waited for it
+    behind: bool = False  # so much audio waited that partial results were not made
 
 
 class Lane:
@@ -62,6 +66,7 @@ class Lane:
         self.on_step, self.on_failure = on_step, on_failure
         self.limit = limit
         self.min_step_s = min_step_s  # audio a step waits for (at most this long)
+        self._paused = False  # partial results skipped: more than BEHIND_S of audio waits
         self.failed: BaseException | None = None
         self.queue: deque[Work] = deque()
         self.backlog_s = 0.0
@@ -123,7 +128,11 @@ class Lane:
         work = batch[0]
         if work.kind == "audio":
             block = np.concatenate([w.samples for w in batch if w.samples is not None])
-            step = Step(self.stream.feed(block), [], "vad")
+            behind = sum(w.seconds for w in batch) + self.backlog_s > BEHIND_S
+            if behind != self._paused:
+                self.stream.pause_partials(behind)
+                self._paused = behind
+            step = Step(self.stream.feed(block), [], "vad", behind=behind)
         elif work.kind == "flush":
             step = Step(self.stream.close_utterance(), [], "flush")
         else:

@@ -216,10 +216,11 @@ class StreamSession:
         for channel, start_s in step.started:
             self.outbox.push(events.speech_started(start_s, offset, channel))
         self.counts.partials_dropped += step.partials_dropped
-        if step.partials_dropped and not self.warned:
+        if (step.partials_dropped or step.behind) and not self.warned:
             self.warned = True
             self.outbox.push(events.warning(
-                "behind", "the server is behind on this stream: partial results are merged"))
+                "behind",
+                "the server is behind on this stream: partial results are merged or skipped"))
         threshold = self.stream.uncertain_below
         for result in step.results:
             if not result.final and not self.config.partials:

@@ -61,6 +61,8 @@ class Segmenter:
         self.partial_frames = (
             max(1, round(partial_every_s * 1000 / frame_ms)) if partial_every_s > 0 else 0
         )
+        # Skip provisional utterances while set (a server that is behind); finals do not change.
+        self.partials_paused = False
         self.reset()
 
     def reset(self) -> None:
@@ -159,7 +161,8 @@ class Segmenter:
             return self._split(max(1, quietest), speech_from=0)
         if speech and self.partial_frames and n - self._speech_from >= self._next_partial:
             self._next_partial += self.partial_frames
-            return self._make(self._frames, self._start_frame, split=False, final=False)
+            if not self.partials_paused:  # paused: this one is skipped, the cadence kept
+                return self._make(self._frames, self._start_frame, split=False, final=False)
         return None
 
     def _open(self, index: int) -> None:

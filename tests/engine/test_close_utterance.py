@@ -46,3 +46,26 @@ def test_a_prediction_says_when_it_was_cut_at_the_length_limit(linear_model, tmp
     assert any(r.split for r in results) and not all(r.split for r in results)
     for result in results:
         assert result.end_s - result.start_s <= 3.0 + 1e-9
+
+
+def test_paused_partials_are_skipped_and_the_finals_stay_the_same(linear_model):
+    audio, _ = speech_and_silence(
+        [("silence", 0.5), ("speech", 3.5), ("silence", 1.0), ("speech", 3.0), ("silence", 1.0)]
+    )
+    plain = EmotionStream(linear_model, partial_every_s=1.0)
+    everything = plain.feed(audio) + plain.finish()
+    paused = EmotionStream(linear_model, partial_every_s=1.0)
+    paused.pause_partials()
+    half = len(audio) // 2
+    first = paused.feed(audio[:half])
+    paused.pause_partials(False)
+    rest = paused.feed(audio[half:]) + paused.finish()
+    assert not [r for r in first if not r.final]
+    def finals(results: list) -> list:
+        return [(r.start_s, r.end_s, r.probabilities) for r in results if r.final]
+
+    assert finals(first + rest) == finals(everything)
+    # after the pause, partials come at their own cadence again, not all at once
+    later = [r for r in rest if not r.final]
+    assert later and len(later) <= len([r for r in everything if not r.final and r.end_s * 16000
+                                        > half])

@@ -115,6 +115,9 @@ class CountingStream:
     def finish(self, classify_pending: bool = True) -> list:
         return []
 
+    def pause_partials(self, paused: bool = True) -> None:
+        pass
+
 
 def test_a_lane_feeds_20_ms_frames_in_steps_of_about_60_ms_and_tiny_frames_by_the_queue():
     from concurrent.futures import ThreadPoolExecutor
