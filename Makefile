@@ -11,9 +11,10 @@ SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_RUNTIME := libportaudio2 espeak-ng
 # The live-path tests (and bench/live.py) start a private PulseAudio server (pactl drives it)
 # that PortAudio reaches through ALSA's pulse plugin; the documentation's commands use ffmpeg
-# (phone formats) and jq (JSON lines), and tests/docs runs them as written.
+# (phone formats) and jq (JSON lines), and tests/docs runs them as written. tests/serve drives
+# ser-serve's browser page in headless Chromium.
 APT_TEST    := $(APT_RUNTIME) pulseaudio pulseaudio-utils libasound2-plugins alsa-utils tmux \
-               ffmpeg jq
+               ffmpeg jq chromium
 
 SAMPLE := out/sample.wav
 

@@ -45,6 +45,8 @@ class Prediction:
     # (``segmenter.partial_every_s``); the utterance's final row comes when it ends.
     final: bool = True
     channel: int | None = None  # 1-based input channel of its stream; None for the downmix
+    # True when the utterance was cut at max_utterance_s while speech went on (a final only)
+    split: bool = False
 
     @property
     def label(self) -> str:

@@ -13,8 +13,11 @@ import pytest
 from streamer.batch.cli import build_parser as batch_parser
 from streamer.live.cli import build_parser as live_parser
 from streamer.report.cli import build_parser as report_parser
+from streamer.serve.cli import build_parser as serve_parser
+from streamer.serve.client import build_parser as client_parser
 
-PARSERS = {"ser-live": live_parser, "ser-batch": batch_parser, "ser-report": report_parser}
+PARSERS = {"ser-live": live_parser, "ser-batch": batch_parser, "ser-report": report_parser,
+           "ser-serve": serve_parser, "ser-client": client_parser}
 # What a numeric value's metavar may be: its unit, a count, a fraction.
 UNITS = {"HZ", "MS", "SECONDS", "N", "CONFIDENCE"}
 # Unit words a numeric flag's help text must use (beside its metavar).
@@ -72,13 +75,18 @@ def test_segmenting_flags_name_their_config_key_and_its_value():
     assert "vad.aggressiveness = 2" in helps["--vad-aggressiveness"]
 
 
-@pytest.mark.parametrize("command", ["ser-live", "ser-batch", "ser-report"])
+MODULES = {
+    "ser-live": "streamer.live.cli",
+    "ser-batch": "streamer.batch.cli",
+    "ser-report": "streamer.report.cli",
+    "ser-serve": "streamer.serve.cli",
+    "ser-client": "streamer.serve.client",
+}
+
+
+@pytest.mark.parametrize("command", list(MODULES))
 def test_help_prints_without_none_anywhere(command):
-    module = {
-        "ser-live": "streamer.live.cli",
-        "ser-batch": "streamer.batch.cli",
-        "ser-report": "streamer.report.cli",
-    }[command]
+    module = MODULES[command]
     runner = f"import sys; from {module} import build_parser; build_parser().parse_args(['-h'])"
     result = subprocess.run(
         [sys.executable, "-c", runner], capture_output=True, text=True, timeout=60

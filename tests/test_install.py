@@ -51,6 +51,8 @@ def installed(tmp_path_factory) -> Path:
         for name in ("config.toml", "models/ser-default.onnx"):
             assert archive.read(f"streamer/_defaults/{name}") == (PROJECT / name).read_bytes()
     assert not any(n.startswith(("tests/", "models/", "config.toml")) for n in names)
+    for page in ("index.html", "app.js", "worklet.js"):  # ser-serve's browser page
+        assert f"streamer/serve/static/{page}" in names
     venv = root / "venv"
     assert run(sys.executable, "-m", "venv", venv, cwd=root).returncode == 0
     pip = run(venv / "bin" / "python", "-m", "pip", "install", "-q", wheel, cwd=root)
@@ -91,6 +93,11 @@ def test_without_extras_the_tools_say_which_extra_to_install(installed, tmp_path
     assert train.stderr.count("\n") == 1 and "pip install 'ser-live[train]'" in train.stderr
     report = run(installed / "ser-report", "x.csv", "-o", "r.png", cwd=tmp_path)
     assert report.returncode == 1 and "pip install 'ser-live[plots]'" in report.stderr
+    for command in ("ser-serve", "ser-client"):  # the WebSocket server is an extra too
+        args = ["--port", "0"] if command == "ser-serve" else ["x.wav"]
+        served = run(installed / command, *args, cwd=tmp_path)
+        assert served.returncode == 2 and served.stderr.count("\n") == 1, served.stderr
+        assert "pip install 'ser-live[serve]'" in served.stderr
 
 
 # What the wheel asks pip for when installed without extras (issue 21.11): the live path's

@@ -131,6 +131,13 @@ class ChannelStream:
             self._counts.partial = None
         return self._classify_all(pending) if classify_pending else []
 
+    def close_utterance(self) -> list[Prediction]:
+        """The utterance in progress classified now; the stream goes on."""
+        pending = self.segmenter.close_utterance()
+        with self._lock:
+            self._counts.partial = None
+        return self._classify_all(pending)
+
     def _forget_arrivals_before(self, sample_index: int) -> None:
         """Drop arrival records of blocks that ended before ``sample_index`` (keeps the last)."""
         while len(self._arrivals) > 1 and self._arrivals[0][0] < sample_index:
@@ -181,6 +188,7 @@ class ChannelStream:
             latency_ms=latency_ms,
             final=utterance.final,
             channel=self.channel,
+            split=utterance.split,
         )
         with self._lock:
             counts = self._counts

@@ -206,6 +206,20 @@ class EmotionStream:
             finals = [s.finish(classify_pending) for s in self._streams]
             return _in_order(tails) + _in_order(finals)
 
+    def close_utterance(self) -> list[Prediction]:
+        """Classify the utterances in progress now, without waiting for their hang-over, and
+        go on taking audio (a client asked for a result now). Audio still inside the resampler
+        (a few ms when the rate is not the model's) belongs to what comes next."""
+        with self._one_feeder("close_utterance"):
+            return _in_order([s.close_utterance() for s in self._streams])
+
+    def pause_partials(self, paused: bool = True) -> None:
+        """Skip the provisional results that fall due while paused (a consumer that is behind,
+        such as a loaded server), or make them again; finals are the same either way. Call it
+        from the feeding thread, between blocks."""
+        for stream in self.streams:
+            stream.segmenter.partials_paused = paused
+
     def _one_feeder(self, what: str) -> _Feeding:
         if self._finished:
             raise StreamUsageError(

@@ -61,6 +61,8 @@ class Segmenter:
         self.partial_frames = (
             max(1, round(partial_every_s * 1000 / frame_ms)) if partial_every_s > 0 else 0
         )
+        # Skip provisional utterances while set (a server that is behind); finals do not change.
+        self.partials_paused = False
         self.reset()
 
     def reset(self) -> None:
@@ -123,6 +125,15 @@ class Segmenter:
         self._carry = np.zeros(0, dtype=np.float32)
         return done
 
+    def close_utterance(self) -> list[Utterance]:
+        """Close the utterance in progress now (if long enough), as its hang-over would, and go
+        on: unlike :meth:`flush`, the samples that do not fill a frame yet are kept, so the
+        stream's timeline is not shifted (a client's "flush", a push-to-talk release)."""
+        if not self._in_speech:
+            return []
+        utterance = self._close()
+        return [utterance] if utterance is not None else []
+
     def _step(self, frame: np.ndarray, speech: bool) -> Utterance | None:
         index = self._frame_index
         self._frame_index += 1
@@ -150,7 +161,8 @@ class Segmenter:
             return self._split(max(1, quietest), speech_from=0)
         if speech and self.partial_frames and n - self._speech_from >= self._next_partial:
             self._next_partial += self.partial_frames
-            return self._make(self._frames, self._start_frame, split=False, final=False)
+            if not self.partials_paused:  # paused: this one is skipped, the cadence kept
+                return self._make(self._frames, self._start_frame, split=False, final=False)
         return None
 
     def _open(self, index: int) -> None:

@@ -125,6 +125,8 @@ LONG_BENCH = "runs for minutes; the --quick run below is the same script"
 SMOKE_TEST = "tests/bench/ runs this very command from the checkout, so the bench cannot rot"
 REALTIME = "replays the 37 s call at real-time pace; --fast draws the same last frame"
 SMOKE = "trains on whole corpora (minutes); --smoke is the same run on a few speakers"
+SERVER = "a server runs until it is stopped (SIGTERM drains it); "
+NEEDS_SERVER = "needs a ser-serve listening on port 8765; "
 SPECIAL: dict[str, How] = {
     "make test": How("it is the command that runs this test suite (CI runs it)", run=False),
     "make demo": How(
@@ -161,6 +163,29 @@ SPECIAL: dict[str, How] = {
         "script with --venv on the fresh install it makes",
         run=False,
     ),
+    # docs/server.md: a server runs until stopped; the tests start it themselves.
+    "ser-serve": How(SERVER + "tests/serve/test_drain.py runs this command", run=False),
+    "ser-serve --model fast --max-sessions 32": How(SERVER + "tests/serve/conftest.py starts "
+                                                    "servers with their limits", run=False),
+    "SER_SERVE_TOKEN=$(cat /etc/ser/token) ser-serve --host 0.0.0.0 --allow-origin "
+    "https://app.example.com": How(SERVER + "and listens on every interface; "
+                                   "tests/serve/test_access.py checks tokens and origins",
+                                   run=False),
+    "pip install 'ser-live[serve]'": How(NETWORK, run=False),
+    "curl -s http://127.0.0.1:8765/readyz": How(NEEDS_SERVER + "tests/serve/test_limits.py "
+                                                "reads /readyz and /metrics", run=False),
+    "curl -s http://127.0.0.1:8765/metrics | grep ser_sessions_active": How(
+        NEEDS_SERVER + "tests/serve/test_limits.py reads /readyz and /metrics", run=False),
+    "ser-client call.wav --server ws://127.0.0.1:8765 --speed 4": How(
+        NEEDS_SERVER + "tests/serve/test_client.py runs ser-client against one", run=False),
+    "ser-client call.wav --jsonl | jq -c 'select(.type == \"final\") | [.start_ms, .label]'":
+        How(NEEDS_SERVER + "tests/serve/test_client.py runs ser-client --jsonl against one",
+            run=False),
+    "ser-client --mic --duration 60": How(
+        NEEDS_SERVER + "and a microphone; tests/serve/test_client.py runs ser-client --mic with "
+        "a private PulseAudio server as the microphone", run=False),
+    "python bench/serve.py": How(LONG_BENCH, run=False),
+    "python bench/serve.py --quick": How(SMOKE_TEST, run=False),
     "COLUMNS=100 ser-live --input call.wav --no-ui --realtime --csv shot.csv --screenshot live.svg":
         How(REALTIME, instead="COLUMNS=100 ser-live --input call.wav --no-ui --fast --csv shot.csv "
             "--screenshot live.svg"),
