@@ -32,6 +32,7 @@ def test_sixteen_live_streams_keep_the_latency_of_one(serve, call_audio):
         alone = asyncio.run(live(1))
         together = asyncio.run(live(STREAMS))
     assert all(r[-1]["reason"] == "stop" and finals_of(r) for r in together)
+    assert any(e["type"] == "partial" for e in alone[0])  # at real time partials are kept
     one, many = p95(alone), p95(together)
     print(f"p95 of finals: one stream {one:.0f} ms, {STREAMS} streams {many:.0f} ms")
     assert many <= one + 150, (one, many)

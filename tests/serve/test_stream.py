@@ -35,7 +35,9 @@ def test_frames_of_20_ms_and_of_random_sizes_give_the_same_finals(
     kinds = [e["type"] for e in twenty]
     assert kinds[0] == "session.started" and kinds[-1] == "session.closed"
     assert twenty[-1]["reason"] == "stop" and twenty[-1]["utterances"] == 7
-    assert "partial" in kinds and kinds.count("speech.started") >= 1
+    assert kinds.count("speech.started") >= 1
+    # sent as fast as read, the server may fall over 1 s behind and skip partials; it says so
+    assert "partial" in kinds or "warning" in kinds
     assert {e["trigger"] for e in finals_of(twenty)} <= {"vad", "stop"}
     for events in (twenty, ragged):  # sent as fast as read: partials merged, said once
         warnings = [e for e in events if e["type"] == "warning"]
