@@ -17,16 +17,20 @@ from tools import terminal_signals
 from websockets.asyncio.client import connect
 
 
-def test_sigterm_drains_every_session(call_audio, tmp_path):
-    audio, rate = call_audio
+def start_server() -> tuple[subprocess.Popen, int]:
+    """``ser-serve`` on a free port with the fast model, in its own signal group."""
     server = subprocess.Popen(
         [os.path.join(os.path.dirname(sys.executable), "ser-serve"), "--port", "0",
          "--model", "fast"],
         stderr=subprocess.PIPE, text=True, preexec_fn=terminal_signals,
     )
+    return server, int(re.search(r"ws://127\.0\.0\.1:(\d+)/", server.stderr.readline()).group(1))
+
+
+def test_sigterm_drains_every_session(call_audio, tmp_path):
+    audio, rate = call_audio
+    server, port = start_server()
     try:
-        line = server.stderr.readline()
-        port = int(re.search(r"ws://127\.0\.0\.1:(\d+)/", line).group(1))
 
         async def stream_then_term() -> tuple[list[dict], int | None]:
             async with connect(f"ws://127.0.0.1:{port}/v1/stream", compression=None) as ws:
@@ -56,16 +60,10 @@ def test_sigterm_drains_every_session(call_audio, tmp_path):
     assert "Traceback" not in rest
 
 
-
 def test_a_second_sigterm_leaves_at_once_with_130(call_audio):
     audio, rate = call_audio
-    server = subprocess.Popen(
-        [os.path.join(os.path.dirname(sys.executable), "ser-serve"), "--port", "0",
-         "--model", "fast"],
-        stderr=subprocess.PIPE, text=True, preexec_fn=terminal_signals,
-    )
+    server, port = start_server()
     try:
-        port = int(re.search(r":(\d+)/", server.stderr.readline()).group(1))
 
         async def stuck_client() -> float:
             # A client that stops reading: the drain waits on its close handshake.
