@@ -72,6 +72,14 @@ def build_parser() -> argparse.ArgumentParser:
         "recording (the rows `ser-live --input F --no-ui --csv` logs) and DIR/calls.csv with one "
         "summary row per recording. A rerun skips what is done and current.",
     )
+    _add_input_output_flags(parser)
+    _add_engine_flags(parser)
+    _add_run_flags(parser)
+    return parser
+
+
+def _add_input_output_flags(parser: argparse.ArgumentParser) -> None:
+    """What is read and what is written."""
     parser.add_argument(
         "inputs",
         nargs="+",
@@ -91,6 +99,10 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("png", "html"),
         help="also draw ser-report's report for each (and DIR/index.html linking them)",
     )
+
+
+def _add_engine_flags(parser: argparse.ArgumentParser) -> None:
+    """Where the work runs: local worker processes or a Dask cluster."""
     engine = parser.add_mutually_exclusive_group()
     engine.add_argument(
         "--workers",
@@ -109,6 +121,10 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="give up connecting to the Dask scheduler after this long",
     )
+
+
+def _add_run_flags(parser: argparse.ArgumentParser) -> None:
+    """Channels, model, settings and what a rerun may redo."""
     add_channel_flags(parser)
     parser.add_argument(
         "--model", type=Path, metavar="PATH", help="ONNX model (default: model.path in the config)"
@@ -128,7 +144,6 @@ def build_parser() -> argparse.ArgumentParser:
         help="redo recordings whose outputs in DIR were made with another model, other "
         "segmenting or another channel choice (without it such a run is refused)",
     )
-    return parser
 
 
 def audio_seconds(path: Path) -> float:
