@@ -9,7 +9,7 @@ from pathlib import Path
 
 from streamer.errors import OutputError
 from streamer.results import Prediction
-from streamer.sinks.rowfile import Mode, existing_head, open_rows
+from streamer.sinks.rowfile import STDOUT, Mode, existing_head, open_rows
 from streamer.sinks.rows import field_names, row_values
 from streamer.sinks.spreadsheet import safe_cells
 
@@ -53,7 +53,7 @@ class CsvSink:
         self._channel = channel
         self._uncertain_below = uncertain_below
         header = _csv_line(field_names(labels, channel))
-        if mode == "append" and str(path) != "-":
+        if mode == "append" and str(path) != STDOUT:
             check_append(self.path, header.rstrip("\r\n"), flag)
         self._file = open_rows(path, "CSV", mode, flag)
         self.rows = 0
